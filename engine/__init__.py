@@ -1,0 +1,20 @@
+"""engine: a scalar reverse-mode autograd engine you can read in one sitting.
+
+    from engine import Value
+    a, b = Value(2.0, label="a"), Value(-3.0, label="b")
+    L = (a * b + 10.0).tanh()
+    L.backward()              # a.grad = dL/da, b.grad = dL/db
+
+``engine.value`` holds the Value and backward; ``engine.ops`` declares every op once
+(forward and local derivatives); ``engine.gradcheck`` checks backward against finite
+differences. This package imports nothing from ``nn`` or ``viz``.
+"""
+from . import ops
+from .gradcheck import GradcheckError, GradcheckReport, GradcheckRow, gradcheck
+from .ops import Op
+from .value import Value, seed_gradients, topological_order
+
+__all__ = [
+    "Value", "Op", "ops", "gradcheck", "GradcheckError", "GradcheckReport", "GradcheckRow",
+    "topological_order", "seed_gradients",
+]

@@ -1,0 +1,259 @@
+"""The op table: every differentiable operation, declared once.
+
+An `Op` is two small functions and their formulas:
+
+* ``forward(*xs) -> float``: the output value, from the inputs' data;
+* ``local_grads(*xs, out) -> tuple``: the local derivative d out / d x_i for each
+  input, at the same point. ``out`` is passed in so that tanh, exp and sigmoid can
+  reuse their output (d/dx tanh(x) = 1 - tanh(x)^2 = 1 - out^2);
+* ``formula`` and ``derivatives``: the same maths as text, in sympy syntax, for the
+  docs, the renderer and the tests (which differentiate ``formula`` symbolically and
+  compare).
+
+Nothing else in glassgrad knows how to differentiate. ``Value.backward``, ``gradcheck``,
+the graph renderer and the backprop stepper all read these declarations, and a
+student's own op (see ``Op``) is treated exactly like a built-in.
+
+Domain policy: an op whose result would be complex, infinite or undefined raises an
+error that names the op and the value (``log(-1.0): log is defined only for x > 0``);
+a ``Value`` never holds nan or inf. Kinks follow PyTorch: relu'(0) = 0, abs'(0) = 0,
+leaky_relu'(0) = slope.
+"""
+from __future__ import annotations
+
+import functools
+import inspect
+import math
+from typing import Callable
+
+
+class Op:
+    """A differentiable operation: its forward rule and its local derivatives.
+
+    Define your own op in a few lines; backward, ``gradcheck``, the renderer and the
+    stepper treat it exactly like a built-in::
+
+        import math
+        from engine import Op, Value
+
+        def swish_forward(x):                      # swish(x) = x * sigmoid(x)
+            return x / (1.0 + math.exp(-x))
+
+        def swish_local_grads(x, out):             # d/dx = s + x * s * (1 - s)
+            s = 1.0 / (1.0 + math.exp(-x))
+            return (s + x * s * (1.0 - s),)
+
+        swish = Op("swish", swish_forward, swish_local_grads,
+                   formula="x/(1 + exp(-x))")
+        y = swish(Value(0.5))                      # a Value, with y.op is swish
+
+    ``forward`` takes one float per input and returns a float; ``local_grads`` takes
+    the same floats plus the output and returns one derivative per input.
+    """
+
+    __slots__ = ("name", "forward", "local_grads", "formula", "derivatives", "symbol", "params",
+                 "arity")
+
+    def __init__(
+        self,
+        name: str,
+        forward: Callable[..., float],
+        local_grads: Callable[..., tuple],
+        *,
+        formula: str = "",
+        derivatives: tuple[str, ...] = (),
+        symbol: str | None = None,
+        params: tuple[float, ...] = (),
+    ) -> None:
+        arity = len(inspect.signature(forward).parameters)
+        if not 1 <= arity <= 2:
+            raise TypeError(f"Op {name!r}: forward must take 1 or 2 inputs, it takes {arity}")
+        if len(inspect.signature(local_grads).parameters) != arity + 1:
+            raise TypeError(
+                f"Op {name!r}: local_grads must take the {arity} input(s) and the output "
+                f"(e.g. local_grads(x, out) -> (d_out/dx,))"
+            )
+        self.name = name
+        self.forward = forward
+        self.local_grads = local_grads
+        self.formula = formula
+        self.derivatives = tuple(derivatives)
+        self.symbol = symbol or name
+        self.params = tuple(params)  # constants baked into the op, e.g. the n of x**n
+        self.arity = arity
+
+    def __call__(self, *inputs: object):
+        """Apply the op to Values (or plain numbers) and return the new Value."""
+        from .value import apply  # the Value module imports this one
+
+        return apply(self, *inputs)
+
+    def call_text(self, *xs: float) -> str:
+        """The op applied to numbers, as text for messages: ``log(-1.0)``."""
+        return f"{self.name}({', '.join(repr(float(x)) for x in (*xs, *self.params))})"
+
+    def __repr__(self) -> str:
+        return f"Op({self.name!r}, formula={self.formula!r})"
+
+
+# ---------------------------------------------------------------- binary ops
+
+
+def _add(x: float, y: float) -> float:
+    return x + y
+
+
+def _sub(x: float, y: float) -> float:
+    return x - y
+
+
+def _mul(x: float, y: float) -> float:
+    return x * y
+
+
+def _div(x: float, y: float) -> float:
+    if y == 0.0:
+        raise ZeroDivisionError(f"{x!r} / {y!r}: division by zero")
+    return x / y
+
+
+def _check_power(x: float, y: float) -> None:
+    if x == 0.0 and y < 0.0:
+        raise ZeroDivisionError(f"{x!r} ** {y!r}: zero cannot be raised to a negative power")
+    if x < 0.0 and not float(y).is_integer():
+        raise ValueError(
+            f"({x!r}) ** {y!r}: a negative base needs a whole-number exponent "
+            "(the result would be a complex number)"
+        )
+
+
+def _pow(x: float, y: float) -> float:
+    _check_power(x, y)
+    if x < 0.0:
+        raise ValueError(
+            f"({x!r}) ** Value({y!r}): with a Value exponent the base must be >= 0, "
+            "because d/dy x**y = x**y * log(x) needs log(x); use a plain number exponent"
+        )
+    return math.pow(x, y)
+
+
+def _pow_local_grads(x: float, y: float, out: float) -> tuple[float, float]:
+    d_dx = y * math.pow(x, y - 1.0) if x != 0.0 or y >= 1.0 else _power_at_zero(y)
+    d_dy = out * math.log(x) if x > 0.0 else 0.0  # x**y -> 0 faster than log(x) -> -inf
+    return d_dx, d_dy
+
+
+def _power_at_zero(n: float) -> float:
+    """d/dx x**n at x = 0 for n < 1: 0 for n == 0, otherwise infinite."""
+    return 0.0 if n == 0.0 else math.inf
+
+
+ADD = Op("add", _add, lambda x, y, out: (1.0, 1.0),
+         formula="x + y", derivatives=("1", "1"), symbol="+")
+SUB = Op("sub", _sub, lambda x, y, out: (1.0, -1.0),
+         formula="x - y", derivatives=("1", "-1"), symbol="-")
+MUL = Op("mul", _mul, lambda x, y, out: (y, x),
+         formula="x*y", derivatives=("y", "x"), symbol="*")
+DIV = Op("div", _div, lambda x, y, out: (1.0 / y, -out / y),
+         formula="x/y", derivatives=("1/y", "-x/y**2"), symbol="/")
+POW = Op("pow", _pow, _pow_local_grads,
+         formula="x**y", derivatives=("y*x**(y - 1)", "x**y*log(x)"), symbol="**")
+
+# ----------------------------------------------------------------- unary ops
+
+
+def _log(x: float) -> float:
+    if x <= 0.0:
+        raise ValueError(f"log({x!r}): log is defined only for x > 0")
+    return math.log(x)
+
+
+def _sqrt(x: float) -> float:
+    if x < 0.0:
+        raise ValueError(f"sqrt({x!r}): sqrt is defined only for x >= 0")
+    return math.sqrt(x)
+
+
+def _sigmoid(x: float) -> float:
+    # Two forms so that exp never overflows: for x = -1000, exp(-x) would.
+    if x >= 0.0:
+        return 1.0 / (1.0 + math.exp(-x))
+    e = math.exp(x)
+    return e / (1.0 + e)
+
+
+def _softplus(x: float) -> float:
+    # log(1 + e^x) = max(x, 0) + log(1 + e^-|x|): no overflow for large x.
+    return max(x, 0.0) + math.log1p(math.exp(-abs(x)))
+
+
+def _sign(x: float) -> float:
+    return 1.0 if x > 0.0 else -1.0 if x < 0.0 else 0.0
+
+
+NEG = Op("neg", lambda x: -x, lambda x, out: (-1.0,),
+         formula="-x", derivatives=("-1",), symbol="neg")
+ABS = Op("abs", abs, lambda x, out: (_sign(x),),
+         formula="Abs(x)", derivatives=("sign(x)",))
+EXP = Op("exp", math.exp, lambda x, out: (out,),
+         formula="exp(x)", derivatives=("exp(x)",))
+LOG = Op("log", _log, lambda x, out: (1.0 / x,),
+         formula="log(x)", derivatives=("1/x",))
+SQRT = Op("sqrt", _sqrt, lambda x, out: (0.5 / out if out > 0.0 else math.inf,),
+          formula="sqrt(x)", derivatives=("1/(2*sqrt(x))",))
+TANH = Op("tanh", math.tanh, lambda x, out: (1.0 - out * out,),
+          formula="tanh(x)", derivatives=("1 - tanh(x)**2",))
+SIGMOID = Op("sigmoid", _sigmoid, lambda x, out: (out * (1.0 - out),),
+             formula="1/(1 + exp(-x))", derivatives=("exp(-x)/(1 + exp(-x))**2",))
+RELU = Op("relu", lambda x: x if x > 0.0 else 0.0, lambda x, out: (1.0 if x > 0.0 else 0.0,),
+          formula="Max(x, 0)", derivatives=("Heaviside(x, 0)",))
+SOFTPLUS = Op("softplus", _softplus, lambda x, out: (_sigmoid(x),),
+              formula="log(1 + exp(x))", derivatives=("1/(1 + exp(-x))",))
+STEP = Op("step", lambda x: 1.0 if x > 0.0 else 0.0, lambda x, out: (0.0,),
+          formula="Heaviside(x, 0)", derivatives=("0",))
+
+
+# ------------------------------------------------- ops with a constant in them
+
+
+@functools.lru_cache(maxsize=256)
+def power(n: float) -> Op:
+    """x ** n for a constant n; d/dx x**n = n * x**(n - 1)."""
+    n = float(n)
+
+    def forward(x: float) -> float:
+        _check_power(x, n)
+        return math.pow(x, n)
+
+    def local_grads(x: float, out: float) -> tuple[float]:
+        if x == 0.0 and n < 1.0:
+            return (_power_at_zero(n),)
+        return (n * math.pow(x, n - 1.0),)
+
+    text = f"{n:g}"
+    return Op("pow", forward, local_grads, formula=f"x**{text}",
+              derivatives=(f"{text}*x**({text} - 1)",), symbol=f"**{text}", params=(n,))
+
+
+@functools.lru_cache(maxsize=64)
+def leaky_relu(slope: float = 0.01) -> Op:
+    """x if x > 0 else slope * x; d/dx = 1 if x > 0 else slope."""
+    slope = float(slope)
+    text = f"{slope:g}"
+    return Op(
+        "leaky_relu",
+        lambda x: x if x > 0.0 else slope * x,
+        lambda x, out: (1.0 if x > 0.0 else slope,),
+        formula=f"Max(x, 0) + {text}*Min(x, 0)",
+        derivatives=(f"Heaviside(x, 0) + {text}*(1 - Heaviside(x, 0))",),
+        symbol=f"leaky_relu({text})",
+        params=(slope,),
+    )
+
+
+BUILTIN_OPS: dict[str, Op] = {
+    op.name: op
+    for op in (ADD, SUB, MUL, DIV, POW, NEG, ABS, EXP, LOG, SQRT, TANH, SIGMOID, RELU,
+               SOFTPLUS, STEP)
+}
+"""The fixed built-in ops by name (``power(n)`` and ``leaky_relu(slope)`` make more)."""

@@ -1,0 +1,364 @@
+"""The Value: one number in a computation graph, and backpropagation over it.
+
+Every arithmetic op on Values makes a new Value that remembers
+
+* ``op``: the ``Op`` that made it (``None`` for a leaf: an input or a parameter);
+* ``inputs``: the Values it was computed from;
+* ``local_grads``: for each input x_i, the local derivative d(this)/d(x_i), computed
+  by the op's declaration in ``engine.ops`` at forward time.
+
+``backward()`` then applies the chain rule, dL/dx_i += dL/d(this) * d(this)/dx_i, to
+every node in reverse topological order. A node holds plain references to its inputs
+and floats, never a closure that points back at itself, so a graph has no reference
+cycles: it is freed as soon as the last reference to its output goes, without
+Python's cyclic garbage collector.
+"""
+from __future__ import annotations
+
+import math
+import numbers
+
+from . import ops
+from .ops import ABS, ADD, DIV, EXP, LOG, MUL, NEG, POW, RELU, SIGMOID, SOFTPLUS, SQRT, STEP, SUB, TANH, Op
+
+_isfinite = math.isfinite
+
+
+class Value:
+    """One float in a computation graph, with its gradient.
+
+    >>> a, b = Value(2.0, label="a"), Value(-3.0, label="b")
+    >>> c = a * b + 1.0
+    >>> c.backward()
+    >>> a.grad, b.grad            # dc/da = b, dc/db = a
+    (-3.0, 2.0)
+
+    Attributes (read them freely; change only ``data``, ``grad`` and ``label``):
+      data         the number, always a finite float
+      grad         dL/d(this) after ``L.backward()``; 0.0 before
+      label        a name for messages and drawings ("" if none)
+      op           the ``engine.ops.Op`` that made this Value, or None for a leaf
+      inputs       the Values this one was computed from, in argument order
+      local_grads  d(this)/d(input) for each input, the numbers on the graph's edges
+    """
+
+    __slots__ = ("data", "grad", "label", "op", "inputs", "local_grads")
+
+    # NumPy scalars defer to our reflected ops, so np.int64(2) * v is a Value.
+    __array_ufunc__ = None
+
+    def __init__(self, data: float, label: str = "") -> None:
+        self.data = _to_float(data, "Value()")
+        self.grad = 0.0
+        if not isinstance(label, str):
+            raise TypeError(f"Value(): label must be a str, got {type(label).__name__} {label!r}")
+        self.label = label
+        self.op: Op | None = None
+        self.inputs: tuple[Value, ...] = ()
+        self.local_grads: tuple[float, ...] = ()
+
+    def __repr__(self) -> str:
+        label = f", label={self.label!r}" if self.label else ""
+        return f"Value(data={self.data!r}, grad={self.grad!r}{label})"
+
+    # ---------------------------------------------------------- arithmetic
+    # In-place forms (a += b) build a new node exactly like a = a + b: an op never
+    # changes the data of a Value that is already in a graph.
+
+    def __add__(self, other: object) -> Value:
+        return _binary(ADD, self, other)
+
+    def __radd__(self, other: object) -> Value:
+        return _binary(ADD, other, self)
+
+    def __sub__(self, other: object) -> Value:
+        return _binary(SUB, self, other)
+
+    def __rsub__(self, other: object) -> Value:
+        return _binary(SUB, other, self)
+
+    def __mul__(self, other: object) -> Value:
+        return _binary(MUL, self, other)
+
+    def __rmul__(self, other: object) -> Value:
+        return _binary(MUL, other, self)
+
+    def __truediv__(self, other: object) -> Value:
+        return _binary(DIV, self, other)
+
+    def __rtruediv__(self, other: object) -> Value:
+        return _binary(DIV, other, self)
+
+    def __pow__(self, exponent: object) -> Value:
+        """x ** n for a number n (one input), or x ** y for a Value y (two inputs)."""
+        if isinstance(exponent, Value):
+            return _binary(POW, self, exponent)
+        return _unary(ops.power(_to_float(exponent, "**")), self)
+
+    def __rpow__(self, base: object) -> Value:
+        return _binary(POW, base, self)
+
+    __iadd__, __isub__, __imul__, __itruediv__, __ipow__ = (
+        __add__, __sub__, __mul__, __truediv__, __pow__)
+
+    def __neg__(self) -> Value:
+        return _unary(NEG, self)
+
+    def __pos__(self) -> Value:
+        return self
+
+    def __abs__(self) -> Value:
+        return _unary(ABS, self)
+
+    # ---------------------------------------------------- named functions
+
+    def exp(self) -> Value:
+        return _unary(EXP, self)
+
+    def log(self) -> Value:
+        return _unary(LOG, self)
+
+    def sqrt(self) -> Value:
+        return _unary(SQRT, self)
+
+    def tanh(self) -> Value:
+        return _unary(TANH, self)
+
+    def sigmoid(self) -> Value:
+        return _unary(SIGMOID, self)
+
+    def relu(self) -> Value:
+        return _unary(RELU, self)
+
+    def leaky_relu(self, slope: float = 0.01) -> Value:
+        return _unary(ops.leaky_relu(_to_float(slope, "leaky_relu slope")), self)
+
+    def softplus(self) -> Value:
+        return _unary(SOFTPLUS, self)
+
+    def step(self) -> Value:
+        return _unary(STEP, self)
+
+    # ------------------------------------------------------------ backward
+
+    def backward(self) -> None:
+        """Fill in ``grad`` = d(self)/d(node) for every node of this Value's graph.
+
+        The chain rule runs over the nodes in reverse topological order (found by an
+        iterative walk, so a chain of a million ops works), one ``propagate()`` each.
+
+        Gradients of interior nodes are recomputed from scratch on every call; the
+        gradients of leaves (inputs and parameters) *accumulate*, as in PyTorch. So
+        calling ``backward()`` twice gives exactly twice the leaf gradients, and a
+        training loop must zero them between steps (``model.zero_grad()``, or
+        ``p.grad = 0.0`` for each parameter ``p``).
+
+        Raises OverflowError, and leaves every gradient as it was, if a gradient
+        would become infinite or nan (for example through sqrt at 0).
+        """
+        order = topological_order(self)
+        leaves = [node for node in order if not node.inputs]
+        leaf_grads_before = [leaf.grad for leaf in leaves]
+        seed_gradients(order)
+        for node in reversed(order):
+            node.propagate()
+        for node in order:
+            if not _isfinite(node.grad):
+                message = _explain_bad_gradient(order)
+                for leaf, grad in zip(leaves, leaf_grads_before):
+                    leaf.grad = grad
+                raise OverflowError(message)
+
+    def propagate(self) -> None:
+        """One chain-rule step: pass this node's gradient on to its inputs.
+
+        For each input x_i:  x_i.grad += local_grads[i] * self.grad,
+        that is  dL/dx_i += d(self)/dx_i * dL/d(self).
+        """
+        grad = self.grad
+        if grad:  # a zero gradient adds nothing (and 0 * inf must not make a nan)
+            for node, local_grad in zip(self.inputs, self.local_grads):
+                node.grad += local_grad * grad
+
+
+def topological_order(root: Value) -> list[Value]:
+    """Every node of ``root``'s graph, each after all of its inputs (``root`` last).
+
+    An iterative depth-first walk that visits inputs in argument order: the same
+    program always gives the same order, and depth is limited only by memory.
+    Raises ValueError if the graph has a cycle (only possible by editing ``inputs``).
+    """
+    order: list[Value] = []
+    finished: dict[Value, bool] = {}  # False while a node's inputs are being walked
+    stack = [(root, False)]
+    while stack:
+        node, inputs_done = stack.pop()
+        if inputs_done:
+            finished[node] = True
+            order.append(node)
+        elif node not in finished:
+            finished[node] = False
+            stack.append((node, True))
+            for node_input in reversed(node.inputs):
+                if node_input not in finished:
+                    stack.append((node_input, False))
+        elif not finished[node]:
+            raise ValueError(f"the graph has a cycle through {node!r}: a Value depends on itself")
+    return order
+
+
+def seed_gradients(order: list[Value]) -> None:
+    """Start a backward pass over ``order`` (a topological order ending at the root).
+
+    Interior gradients restart at 0, leaves keep theirs (they accumulate), and the
+    root gets dL/dL = 1 (added, if the root is itself a leaf).
+    """
+    for node in order:
+        if node.inputs:
+            node.grad = 0.0
+    root = order[-1]
+    root.grad = 1.0 if root.inputs else root.grad + 1.0
+
+
+# ---------------------------------------------------------------- helpers
+
+
+def apply(op: Op, *inputs: object) -> Value:
+    """Apply ``op`` to Values or numbers: the checked path that custom ops take."""
+    if len(inputs) != op.arity:
+        raise TypeError(f"{op.name} takes {op.arity} input(s), got {len(inputs)}")
+    values = [_as_value(x, op.name) for x in inputs]
+    xs = [v.data for v in values]
+    out = _forward(op, xs)
+    local_grads = tuple(float(g) for g in op.local_grads(*xs, out))
+    if len(local_grads) != op.arity:
+        raise TypeError(
+            f"{op.name}: local_grads returned {len(local_grads)} derivative(s) "
+            f"for {op.arity} input(s)"
+        )
+    return _node(out, op, tuple(values), local_grads)
+
+
+def _forward(op: Op, xs: list[float]) -> float:
+    try:
+        out = float(op.forward(*xs))
+    except OverflowError:
+        raise OverflowError(f"{op.call_text(*xs)}: the result is too large for a float") from None
+    if math.isinf(out):
+        raise OverflowError(f"{op.call_text(*xs)}: the result is too large for a float ({out!r})")
+    if math.isnan(out):
+        raise ValueError(f"{op.call_text(*xs)}: the result is undefined (nan)")
+    return out
+
+
+def _unary(op: Op, a: Value) -> Value:
+    x = a.data
+    try:
+        out = op.forward(x)
+    except OverflowError:
+        out = math.inf
+    if not _isfinite(out):
+        _forward(op, [x])  # raises the error that names the op and its input
+    return _node(out, op, (a,), op.local_grads(x, out))
+
+
+def _binary(op: Op, a: Value | float, b: Value | float) -> Value:
+    if type(a) is not Value:
+        a = _as_value(a, repr(op.symbol))
+    if type(b) is not Value:
+        b = _as_value(b, repr(op.symbol))
+    x, y = a.data, b.data
+    try:
+        out = op.forward(x, y)
+    except OverflowError:
+        out = math.inf
+    if not _isfinite(out):
+        _forward(op, [x, y])
+    return _node(out, op, (a, b), op.local_grads(x, y, out))
+
+
+_new_object = object.__new__
+
+
+def _node(data: float, op: Op, inputs: tuple, local_grads: tuple) -> Value:
+    """A new interior node (no type checks: ``data`` is already a finite float)."""
+    node = _new_object(Value)
+    node.data = data
+    node.grad = 0.0
+    node.label = ""
+    node.op = op
+    node.inputs = inputs
+    node.local_grads = local_grads
+    return node
+
+
+def _as_value(x: object, where: str) -> Value:
+    return x if isinstance(x, Value) else Value(_to_float(x, where))
+
+
+def _to_float(x: object, where: str) -> float:
+    """``x`` as a finite float, or a TypeError / ValueError that says what ``x`` was."""
+    if type(x) is float:
+        number = x
+    elif isinstance(x, Value):
+        raise TypeError(
+            f"{where} got a Value ({x!r}) where a plain number belongs. Use the Value "
+            "itself in expressions, or Value(v.data) for a new leaf with the same number"
+        )
+    elif isinstance(x, numbers.Real) or _is_numpy_real_scalar(x):
+        try:
+            number = float(x)  # type: ignore[arg-type]
+        except OverflowError:
+            raise OverflowError(f"{where}: {x} is too large for a float") from None
+    elif isinstance(x, complex) or _is_numpy_scalar(x):
+        raise TypeError(f"{where} takes a real number; complex numbers are not supported, got {x!r}")
+    else:
+        shown = repr(x) if len(repr(x)) <= 60 else repr(x)[:57] + "..."
+        raise TypeError(
+            f"{where} takes a real number (int, float, bool or a NumPy scalar), "
+            f"got {type(x).__name__} {shown}"
+        )
+    if not _isfinite(number):
+        raise ValueError(f"{where}: {number!r} is not a finite number; a Value holds finite floats only")
+    return number
+
+
+def _is_numpy_scalar(x: object) -> bool:
+    return getattr(x, "shape", None) == () and hasattr(x, "dtype")
+
+
+def _is_numpy_real_scalar(x: object) -> bool:
+    """NumPy bools, ints and floats, including 0-d arrays; not complex or strings."""
+    return _is_numpy_scalar(x) and getattr(x.dtype, "kind", "") in "biuf"  # type: ignore[attr-defined]
+
+
+def _explain_bad_gradient(order: list[Value]) -> str:
+    """Find the first chain-rule step that made a gradient inf or nan, in words."""
+    for node in reversed(order):  # the order backward ran in
+        for node_input, local_grad in zip(node.inputs, node.local_grads):
+            if node.grad and _isfinite(node.grad) and not _isfinite(local_grad * node.grad):
+                where = node.op.call_text(*(x.data for x in node.inputs)) if node.op else "?"
+                return (
+                    f"backward: a gradient became {local_grad * node.grad!r} at {where}: "
+                    f"its local derivative there is {local_grad!r}, times the incoming "
+                    f"gradient {node.grad!r}; gradients are left as they were before backward"
+                )
+    return "backward: a gradient overflowed to inf; gradients are left as they were before backward"
+
+
+def _document(method_name: str, op: Op) -> None:
+    """Give a Value method the formulas of the op it applies (one source of truth)."""
+    derivatives = ", ".join(op.derivatives)
+    getattr(Value, method_name).__doc__ = (
+        f"{op.formula}  (local derivative: {derivatives}). Declared in engine.ops."
+    )
+
+
+for _name, _op in [("__add__", ADD), ("__radd__", ADD), ("__sub__", SUB), ("__rsub__", SUB),
+                   ("__mul__", MUL), ("__rmul__", MUL), ("__truediv__", DIV),
+                   ("__rtruediv__", DIV), ("__rpow__", POW), ("__neg__", NEG),
+                   ("__abs__", ABS), ("exp", EXP), ("log", LOG), ("sqrt", SQRT),
+                   ("tanh", TANH), ("sigmoid", SIGMOID), ("relu", RELU),
+                   ("softplus", SOFTPLUS), ("step", STEP)]:
+    _document(_name, _op)
+Value.leaky_relu.__doc__ = "x if x > 0 else slope*x  (local derivative: 1 if x > 0 else slope)."

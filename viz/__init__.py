@@ -1,0 +1,1 @@
+"""viz: draw the graph and watch backpropagation step by step."""
