@@ -189,21 +189,25 @@ def topological_order(root: Value) -> list[Value]:
     Raises ValueError if the graph has a cycle (only possible by editing ``inputs``).
     """
     order: list[Value] = []
-    finished: dict[Value, bool] = {}  # False while a node's inputs are being walked
-    stack = [(root, False)]
+    done: dict[Value, bool] = {}  # False while a node's inputs are being walked
+    stack = [root]
     while stack:
-        node, inputs_done = stack.pop()
-        if inputs_done:
-            finished[node] = True
-            order.append(node)
-        elif node not in finished:
-            finished[node] = False
-            stack.append((node, True))
+        node = stack.pop()
+        state = done.get(node)
+        if state is None:  # first visit: walk the inputs, then meet this node again
+            done[node] = False
+            stack.append(node)
             for node_input in reversed(node.inputs):
-                if node_input not in finished:
-                    stack.append((node_input, False))
-        elif not finished[node]:
-            raise ValueError(f"the graph has a cycle through {node!r}: a Value depends on itself")
+                input_state = done.get(node_input)
+                if input_state is None:
+                    stack.append(node_input)
+                elif input_state is False:  # an input still being walked: a loop
+                    raise ValueError(
+                        f"the graph has a cycle through {node_input!r}: a Value depends on itself"
+                    )
+        elif state is False:  # second visit: all of its inputs are placed
+            done[node] = True
+            order.append(node)
     return order
 
 
