@@ -1,0 +1,463 @@
+"""Checkers for the classroom exercises: they say exactly what is wrong, and why.
+
+Each ``check_*`` function runs a student's code against a reference that the student
+did not write: the engine's own op declarations (``engine.ops``), ``Value.backward``
+and ``engine.gradcheck`` (finite differences). When all is well it prints one line,
+``PASS ...``; otherwise it raises ``CheckFailure`` (an AssertionError, so a notebook
+cell fails visibly) whose message names the wrong thing, the expected and the actual
+value, and a hint for the common mistake behind it:
+
+    check_local_derivative("tanh", tanh_local_grads)
+    check_backward_by_hand(backward_by_hand)        # on backward_exercise_graph()
+    check_neuron_forward(neuron_forward)
+    check_sgd_step(sgd_step)
+    check_accuracy(model, X_test, y_test, target=0.9)
+
+The diagnosis compares the student's answers with the answers each common mistake
+would give (a sign error, ``=`` instead of ``+=``, a missing bias, ...) at every test
+point; the first mistake that explains all of them is named in ``CheckFailure.mistake``.
+"""
+from __future__ import annotations
+
+import inspect
+import math
+import numbers
+from typing import Callable, Sequence
+
+from engine import Op, Value, gradcheck, topological_order
+from engine.ops import BUILTIN_OPS
+
+# A guess at a mistake: (mistake code, hint for the student, the answers it would give).
+Guess = tuple[str, str, Sequence[float]]
+
+TODO_HINT = "Replace the TODO in the cell above with your code, run that cell, then this one."
+
+
+class CheckFailure(AssertionError):
+    """A check failed. ``mistake`` is a short code for the diagnosed mistake
+    (``"sign_error"``, ``"overwrote_grad"``, ... or ``"todo"`` for unfinished work)."""
+
+    def __init__(self, check: str, problem: str, hint: str, mistake: str) -> None:
+        super().__init__(f"{check}: {problem}\n  Hint: {hint}")
+        self.check, self.problem, self.hint, self.mistake = check, problem, hint, mistake
+
+
+def _close(got: float, expected: float) -> bool:
+    return math.isclose(got, expected, rel_tol=1e-6, abs_tol=1e-9)
+
+
+def _diagnose(got: Sequence[float], guesses: Sequence[Guess], fallback: str) -> tuple[str, str]:
+    """(code, hint) of the first guessed mistake that gives exactly the answers ``got``."""
+    for code, hint, predicted in guesses:
+        if all(_close(g, p) for g, p in zip(got, predicted)):
+            return code, hint
+    return "wrong_value", fallback
+
+
+def _is_number(x: object) -> bool:
+    return isinstance(x, numbers.Real) and math.isfinite(float(x))  # type: ignore[arg-type]
+
+
+def _call_student(check: str, fn: Callable, *args: object, **kwargs: object) -> object:
+    """Call the student's function; a NotImplementedError means the TODO is still there."""
+    if not callable(fn):
+        raise CheckFailure(check, f"expected your function, got {fn!r}", TODO_HINT, "todo")
+    try:
+        inspect.signature(fn).bind(*args, **kwargs)
+    except TypeError as error:
+        raise CheckFailure(check, f"your function has the wrong parameters: {error}",
+                           "Keep the parameters the exercise gives in the def line.",
+                           "wrong_signature") from None
+    try:
+        return fn(*args, **kwargs)
+    except NotImplementedError:
+        raise CheckFailure(check, f"{getattr(fn, '__name__', 'your function')} is still a TODO",
+                           TODO_HINT, "todo") from None
+
+
+# ------------------------------------------------------------ local derivatives
+
+_UNARY_POINTS = ((-1.3,), (-0.4,), (0.6,), (2.1,))
+_BINARY_POINTS = ((1.5, -0.5), (-2.0, 3.0), (0.7, 1.3), (3.0, 2.0))
+_INPUT_NAMES = ("x", "y")
+
+
+def check_local_derivative(op: str | Op, local_grads: Callable[..., object],
+                           points: Sequence[Sequence[float]] | None = None) -> None:
+    """Check a student's ``local_grads(x, out)`` (or ``(x, y, out)``) for an op.
+
+    ``op`` is a built-in op's name (``"tanh"``, ``"div"``: see ``engine.ops.BUILTIN_OPS``)
+    or an ``Op`` such as ``engine.ops.power(3)``. The student's function must return
+    d out/d x_i for each input (a bare number is accepted for one input). The reference
+    is the op's own declaration ``op.local_grads``, and ``gradcheck`` runs the student's
+    derivative through backward against finite differences.
+    """
+    op = _builtin_op(op)
+    check = f"check_local_derivative({op.name!r})"
+    points = [tuple(map(float, p)) for p in (points or (
+        _UNARY_POINTS if op.arity == 1 else _BINARY_POINTS))]
+    points = [p for p in points if _in_domain(op, p)]
+    answers = [_student_local_grads(check, op, local_grads, p) for p in points]
+    for i in range(op.arity):
+        expected = [op.local_grads(*p, op.forward(*p))[i] for p in points]
+        got = [answer[i] for answer in answers]
+        if all(_close(g, e) for g, e in zip(got, expected)):
+            continue
+        k = next(k for k, (g, e) in enumerate(zip(got, expected)) if not _close(g, e))
+        code, hint = _diagnose(got, _local_derivative_guesses(op, points, i, expected),
+                               "Work it out on paper, then compare with the finite-difference "
+                               "slope (f(x+h) - f(x-h)) / 2h for a small h.")
+        at = ", ".join(f"{name} = {v!r}" for name, v in zip(_INPUT_NAMES, points[k]))
+        raise CheckFailure(check, (
+            f"the derivative with respect to {_INPUT_NAMES[i]} is wrong at {at}: "
+            f"expected {expected[k]:.6g}, got {got[k]:.6g}"
+            f"{_numeric_slope_text(op, local_grads, points[k], i)}"), hint, code)
+    student_op = Op(f"your_{op.name}", op.forward, _as_tuple_fn(op, local_grads))
+    for p in points:  # an independent confirmation, through backward
+        gradcheck(student_op, p)
+    print(f"PASS {check}: your local derivative matches engine.ops and finite differences "
+          f"at {len(points)} points")
+
+
+def _builtin_op(op: str | Op) -> Op:
+    if isinstance(op, Op):
+        return op
+    if op not in BUILTIN_OPS:
+        raise ValueError(f"check_local_derivative: no built-in op named {op!r}; "
+                         f"choose one of {sorted(BUILTIN_OPS)} or pass an Op")
+    return BUILTIN_OPS[op]
+
+
+def _in_domain(op: Op, point: tuple[float, ...]) -> bool:
+    try:
+        return math.isfinite(op.forward(*point))
+    except (ValueError, ZeroDivisionError, OverflowError):
+        return False
+
+
+def _as_tuple_fn(op: Op, local_grads: Callable[..., object]) -> Callable[..., object]:
+    """The student's function, returning a tuple even where it returns a bare number."""
+    if op.arity == 2:
+        return local_grads
+
+    def unary_local_grads(x: float, out: float) -> object:
+        answer = local_grads(x, out)
+        return answer if isinstance(answer, (tuple, list)) else (answer,)
+    return unary_local_grads
+
+
+def _student_local_grads(check: str, op: Op, local_grads: Callable, point: tuple) -> tuple:
+    """The student's answer at ``point`` as a tuple of floats, or a CheckFailure saying why not."""
+    out = op.forward(*point)
+    answer = _call_student(check, local_grads, *point, out)
+    if op.arity == 1 and answer is not None and not isinstance(answer, (tuple, list)):
+        answer = (answer,)
+    if answer is None or (isinstance(answer, (tuple, list)) and None in answer):
+        raise CheckFailure(check, "your function returned None", TODO_HINT, "todo")
+    if not isinstance(answer, (tuple, list)) or len(answer) != op.arity:
+        raise CheckFailure(check, f"expected {op.arity} derivative(s), one per input, got {answer!r}",
+                           "Return a tuple with one local derivative per input, e.g. "
+                           + ("(d_out_dx,)" if op.arity == 1 else "(d_out_dx, d_out_dy)"),
+                           "wrong_shape")
+    if not all(_is_number(a) for a in answer):
+        raise CheckFailure(check, f"expected finite numbers, got {answer!r}",
+                           "Compute with plain floats (math.exp, math.tanh), not Values.",
+                           "wrong_type")
+    return tuple(float(a) for a in answer)
+
+
+def _local_derivative_guesses(op: Op, points: list[tuple], i: int,
+                              expected: list[float]) -> list[Guess]:
+    outs = [op.forward(*p) for p in points]
+    guesses: list[Guess] = [
+        ("sign_error", "Same size, opposite sign: a sign error?", [-e for e in expected]),
+        ("returned_forward", "That is the op's output, not its slope: return the derivative.",
+         outs),
+        ("factor_of_two", "Twice the right value: a factor 2 too many?", [2 * e for e in expected]),
+        ("factor_of_two", "Half the right value: a factor 2 missing?", [e / 2 for e in expected]),
+    ]
+    if op.arity == 1:
+        guesses.append(("used_input_for_output",
+                        "Your formula uses x where it needs out, the op's output "
+                        f"(out = {op.formula or op.name}).",
+                        [op.local_grads(p[0], p[0])[0] for p in points]))
+    else:
+        guesses.append(("swapped_inputs",
+                        f"That is the derivative with respect to {_INPUT_NAMES[1 - i]}: "
+                        "are the two derivatives swapped?",
+                        [op.local_grads(*p, out)[1 - i] for p, out in zip(points, outs)]))
+    return guesses
+
+
+def _numeric_slope_text(op: Op, local_grads: Callable, point: tuple, i: int) -> str:
+    """' (finite differences give ...)' from gradcheck on the student's op, or ''."""
+    student_op = Op(f"your_{op.name}", op.forward, _as_tuple_fn(op, local_grads))
+    row = gradcheck(student_op, point, raise_on_failure=False).rows[i]
+    return "" if row.numeric is None else f" (finite differences give {row.numeric:.6g})"
+
+
+# ------------------------------------------------------------- backward by hand
+
+
+def backward_exercise_graph() -> dict[str, Value]:
+    """The graph of exercise 2, L = tanh(a*b + a), as {name: node} with the root L last.
+
+        c = a * b      dc/da = b, dc/db = a
+        d = c + a      dd/dc = 1, dd/da = 1     (a is used twice: its gradients add up)
+        L = tanh(d)    dL/dd = 1 - L**2
+    """
+    a, b = Value(0.5, label="a"), Value(-1.5, label="b")
+    c = a * b
+    c.label = "c"
+    d = c + a
+    d.label = "d"
+    L = d.tanh()
+    L.label = "L"
+    return {"a": a, "b": b, "c": c, "d": d, "L": L}
+
+
+def check_backward_by_hand(backward_by_hand: Callable[..., object],
+                           build: Callable[[], dict[str, Value]] = backward_exercise_graph) -> None:
+    """Check a student's hand-written backward pass against ``Value.backward``.
+
+    ``build()`` makes a fresh graph as {name: node}, root last; the student's function is
+    called with the nodes as keyword arguments (all grads 0) and must set every node's
+    ``grad`` to dL/d(node). The first wrong gradient, in the order backward visits the
+    nodes, is reported.
+    """
+    check = "check_backward_by_hand"
+    reference = build()
+    root_name = list(reference)[-1]
+    reference[root_name].backward()
+    nodes = build()
+    _call_student(check, backward_by_hand, **nodes)
+    if all(node.grad == 0.0 for node in nodes.values()):
+        raise CheckFailure(check, "your function set no gradient (all are still 0)",
+                           TODO_HINT + f" Start with {root_name}.grad = 1.0.", "todo")
+    names = {node: name for name, node in reference.items()}
+    order = topological_order(reference[root_name])
+    unnamed = [node for node in order if node.inputs and node not in names]
+    if unnamed:
+        raise ValueError(f"{check}: build() must name every interior node; {unnamed[0]!r} "
+                         "has no name, so a student cannot set its grad")
+    for ref_node in reversed([node for node in order if node in names]):
+        name = names[ref_node]
+        got, expected = nodes[name].grad, ref_node.grad
+        if _close(got, expected):
+            continue
+        code, hint = _diagnose([got], _backward_guesses(reference, ref_node, names, root_name),
+                               "Apply the chain rule: dL/dx = sum over the nodes y that use x "
+                               "of dL/dy * dy/dx.")
+        raise CheckFailure(check, f"{name}.grad is wrong: expected {expected:.6g}, got {got:.6g}",
+                           hint, code)
+    print(f"PASS {check}: all {len(nodes)} gradients match backward()")
+
+
+def _backward_guesses(reference: dict[str, Value], node: Value, names: dict[Value, str],
+                      root_name: str) -> list[Guess]:
+    """Wrong values for ``node.grad`` that common mistakes give, upstream grads being right."""
+    if node is reference[root_name]:
+        return [("root_not_seeded",
+                 f"Backward starts at the output: set {root_name}.grad = 1.0 (dL/dL = 1).",
+                 [0.0])]
+    uses = [(names[user], local_grad, user.grad)  # every node that takes `node` as an input
+            for user in reference.values()
+            for user_input, local_grad in zip(user.inputs, user.local_grads) if user_input is node]
+    guesses: list[Guess] = [("sign_error", "Same size, opposite sign: a sign error?", [-node.grad])]
+    if len(uses) > 1:
+        for user_name, local_grad, user_grad in uses:
+            guesses.append((
+                "overwrote_grad",
+                f"{names[node]} is used {len(uses)} times, and you kept only the gradient "
+                f"through {user_name}: accumulate with += instead of overwriting with =.",
+                [local_grad * user_grad]))
+    for user_name, local_grad, user_grad in uses:
+        if not _close(user_grad, 1.0):
+            guesses.append((
+                "missing_chain_factor",
+                f"That is the local derivative d{user_name}/d{names[node]} alone: multiply "
+                f"it by the gradient flowing in, {user_name}.grad (the chain rule).",
+                [sum(g for _, g, _ in uses) if len(uses) > 1 else local_grad]))
+    return guesses
+
+
+# ---------------------------------------------------------------- neuron forward
+
+_NEURON_CASES = (  # (weights, bias, inputs)
+    ((0.5, -1.2, 0.8), 0.3, (1.0, 2.0, -0.5)),
+    ((-0.7, 0.4), -0.6, (0.9, -1.5)),
+    ((1.1, 0.2, -0.3, 0.6), 0.9, (-0.4, 0.3, 1.2, 0.5)),
+)
+_ACTIVATIONS = ("tanh", "sigmoid", "relu", "linear")
+
+
+def check_neuron_forward(neuron_forward: Callable[..., object], activation: str = "tanh") -> None:
+    """Check ``neuron_forward(weights, bias, inputs) -> Value``: activation(w . x + b).
+
+    ``weights`` is a list of Values, ``bias`` a Value, ``inputs`` a list of floats, and
+    ``activation`` one of "tanh", "sigmoid", "relu" or "linear". The reference applies
+    the engine's declared ops; ``gradcheck`` then checks that gradients flow from the
+    output back to every weight and the bias.
+    """
+    if activation not in _ACTIVATIONS:
+        raise ValueError(f"check_neuron_forward: activation must be one of {_ACTIVATIONS}, "
+                         f"got {activation!r}")
+    check = f"check_neuron_forward(activation={activation!r})"
+    got, expected = [], []
+    for weights, bias, inputs in _NEURON_CASES:
+        out = _call_student(check, neuron_forward, [Value(w, label=f"w{i}") for i, w in
+                                                    enumerate(weights)], Value(bias, label="b"),
+                            list(inputs))
+        if out is None:
+            raise CheckFailure(check, "your function returned None", TODO_HINT, "todo")
+        if not isinstance(out, Value):
+            raise CheckFailure(check, f"expected a Value, got {type(out).__name__} {out!r}",
+                               "Build the output from the weights with Value ops (w * x, +, "
+                               ".tanh()) so that backward can reach the weights.", "not_a_value")
+        got.append(out.data)
+        expected.append(_activate(activation, _dot(weights, inputs) + bias))
+    if not all(_close(g, e) for g, e in zip(got, expected)):
+        k = next(k for k, (g, e) in enumerate(zip(got, expected)) if not _close(g, e))
+        code, hint = _diagnose(got, _neuron_guesses(activation), "Compute "
+                               f"{_activation_text(activation)}(w0*x0 + w1*x1 + ... + b).")
+        weights, bias, inputs = _NEURON_CASES[k]
+        raise CheckFailure(check, (f"wrong output for weights={list(weights)}, bias={bias}, "
+                                   f"inputs={list(inputs)}: expected {expected[k]:.6g}, "
+                                   f"got {got[k]:.6g}"), hint, code)
+    for weights, bias, inputs in _NEURON_CASES:
+        report = gradcheck(lambda *params: neuron_forward(list(params[:-1]), params[-1],
+                                                          list(inputs)),
+                           [*weights, bias], raise_on_failure=False)
+        if not report.ok:
+            raise CheckFailure(check, "the output is right, but gradients do not flow back:\n"
+                               + str(report),
+                               "Did you use .data, float() or Value(...) on a partial result? "
+                               "That cuts the graph; keep every step a Value op.", "graph_cut")
+    print(f"PASS {check}: outputs match and gradients reach every weight and the bias "
+          f"({len(_NEURON_CASES)} neurons)")
+
+
+def _dot(weights: Sequence[float], inputs: Sequence[float]) -> float:
+    return sum(w * x for w, x in zip(weights, inputs))
+
+
+def _activate(activation: str, z: float) -> float:
+    return z if activation == "linear" else BUILTIN_OPS[activation].forward(z)
+
+
+def _activation_text(activation: str) -> str:
+    return "" if activation == "linear" else activation
+
+
+def _neuron_guesses(activation: str) -> list[Guess]:
+    cases = _NEURON_CASES
+    guesses: list[Guess] = [
+        ("missing_bias", "Did you forget to add the bias b?",
+         [_activate(activation, _dot(w, x)) for w, b, x in cases]),
+        ("bias_after_activation", "The bias goes inside the activation: "
+         f"{_activation_text(activation)}(w . x + b).",
+         [_activate(activation, _dot(w, x)) + b for w, b, x in cases]),
+    ]
+    if activation != "linear":
+        guesses.append(("missing_activation", f"Did you forget the activation, .{activation}()?",
+                        [_dot(w, x) + b for w, b, x in cases]))
+    guesses += [("wrong_activation", f"That is {other}, not {activation}.",
+                 [_activate(other, _dot(w, x) + b) for w, b, x in cases])
+                for other in _ACTIVATIONS if other != activation]
+    return guesses
+
+
+# ------------------------------------------------------------------- SGD step
+
+
+def check_sgd_step(sgd_step: Callable[[list[Value], float], object]) -> None:
+    """Check ``sgd_step(parameters, learning_rate)``: p.data -= learning_rate * p.grad.
+
+    The step must change each parameter's ``data`` in place and leave ``grad`` alone
+    (zeroing gradients is a separate step). Two learning rates are tried.
+    """
+    check = "check_sgd_step"
+    start, grads = (0.5, -1.2, 2.0, 0.7), (0.3, -0.8, 1.5, 0.0)
+    for learning_rate in (0.1, 0.5):
+        parameters = [Value(d, label=f"p{i}") for i, d in enumerate(start)]
+        for p, g in zip(parameters, grads):
+            p.grad = g
+        returned = _call_student(check, sgd_step, parameters, learning_rate)
+        got = [p.data for p in parameters]
+        if got == list(start) and [p.grad for p in parameters] == list(grads):
+            problem = f"no parameter changed (learning_rate = {learning_rate})"
+            in_place = ("Change each p.data in place (p.data -= ...); `p = Value(...)` or "
+                        "returning new values leaves the model's parameters as they were.")
+            if returned is None:
+                raise CheckFailure(check, problem, f"{TODO_HINT} If you did, note: {in_place}",
+                                   "todo")
+            raise CheckFailure(check, problem, in_place, "not_in_place")
+        expected = [d - learning_rate * g for d, g in zip(start, grads)]
+        if not all(_close(g, e) for g, e in zip(got, expected)):
+            code, hint = _diagnose(got, [
+                ("plus_instead_of_minus", "The parameters moved uphill: subtract the "
+                 "gradient (p.data -= ...), don't add it.",
+                 [d + learning_rate * g for d, g in zip(start, grads)]),
+                ("missing_learning_rate", "The step is the whole gradient: multiply it by "
+                 "the learning rate.", [d - g for d, g in zip(start, grads)]),
+                ("updated_grad", "Update p.data, not p.grad.", list(start)),
+            ], "Each parameter should move by -learning_rate * p.grad.")
+            k = next(k for k, (g, e) in enumerate(zip(got, expected)) if not _close(g, e))
+            raise CheckFailure(check, (
+                f"with data = {start[k]}, grad = {grads[k]} and learning_rate = {learning_rate}, "
+                f"expected p.data = {expected[k]:.6g}, got {got[k]:.6g}"), hint, code)
+        if [p.grad for p in parameters] != list(grads):
+            raise CheckFailure(check, "sgd_step changed p.grad",
+                               "Leave the gradients alone: zeroing them before the next "
+                               "backward is a separate step.", "changed_grad")
+    print(f"PASS {check}: every parameter moves by -learning_rate * grad")
+
+
+# ------------------------------------------------------------------- accuracy
+
+
+def check_accuracy(model: Callable[[list[float]], object] | None, X: Sequence[Sequence[float]],
+                   y: Sequence[int], target: float = 0.9) -> float:
+    """Check that ``model`` classifies at least ``target`` of the points ``X`` correctly.
+
+    A model with one output predicts class 1 when its output is > 0 (class 0 otherwise,
+    or -1 if the labels are -1 and 1); a model with several outputs predicts the index of
+    the largest. Returns the accuracy.
+    """
+    check = f"check_accuracy(target={target:.0%})"
+    if model is None:
+        raise CheckFailure(check, "model is None", TODO_HINT, "todo")
+    if len(X) != len(y) or not X:
+        raise ValueError(f"{check}: X and y must be the same non-zero length, "
+                         f"got {len(X)} and {len(y)}")
+    negative = -1 if set(y) <= {-1, 1} else 0
+    predictions = [_predict(check, model(list(x)), negative) for x in X]
+    accuracy = sum(p == label for p, label in zip(predictions, y)) / len(y)
+    if accuracy >= target:
+        print(f"PASS {check}: accuracy {accuracy:.1%} on {len(y)} points")
+        return accuracy
+    chance = 1 / len(set(y))
+    if accuracy < 1 - target and len(set(y)) == 2:
+        code, hint = "inverted", ("The predictions are mostly the opposite class: is your "
+                                  "loss pushing the output the wrong way for each label?")
+    elif accuracy < chance + 0.1:
+        code, hint = "no_learning", ("No better than guessing: did the loss go down? Check "
+                                     "zero_grad before backward, the sign of the update and "
+                                     "the learning rate.")
+    else:
+        code, hint = "not_enough", ("Learning, but not enough yet: train for more steps, try "
+                                    "another learning rate or a larger model.")
+    raise CheckFailure(check, f"accuracy {accuracy:.1%} on {len(y)} points, below the target",
+                       hint, code)
+
+
+def _predict(check: str, output: object, negative: int) -> int:
+    if isinstance(output, Value) or _is_number(output):
+        score = output.data if isinstance(output, Value) else float(output)  # type: ignore
+        return 1 if score > 0 else negative
+    if isinstance(output, (list, tuple)) and output and all(isinstance(o, Value) for o in output):
+        scores = [o.data for o in output]
+        return scores.index(max(scores))
+    raise CheckFailure(check, f"the model returned {output!r}",
+                       "A model should return a Value (one output) or a list of Values "
+                       "(one per class).", "wrong_type")

@@ -1,0 +1,60 @@
+"""Reference solutions to the exercise notebooks (notebooks/exercises/), for CI only.
+
+Each function here answers the TODO cell tagged ``solution:<function name>``:
+tests/test_notebooks.py replaces that cell's source with the function's source and runs
+the notebook, and tests/test_checks.py checks that the checkers accept them. So they use
+only what the notebooks import in their first cell (math, engine, nn).
+
+They are kept out of the students' notebooks on purpose: don't copy them there.
+"""
+import math
+
+
+# ex01_local_derivatives: local_grads(x, out) or local_grads(x, y, out), as in engine.ops
+
+def mul_local_grads(x, y, out):
+    return (y, x)
+
+
+def div_local_grads(x, y, out):
+    return (1.0 / y, -x / (y * y))
+
+
+def tanh_local_grads(x, out):
+    return (1.0 - out * out,)
+
+
+def sigmoid_local_grads(x, out):
+    return (out * (1.0 - out),)
+
+
+def exp_local_grads(x, out):
+    return (math.exp(x),)
+
+
+# ex02_backward_by_hand: L = tanh(a*b + a), with c = a*b and d = c + a
+
+def backward_by_hand(a, b, c, d, L):
+    L.grad = 1.0
+    d.grad = (1.0 - L.data ** 2) * L.grad
+    c.grad = 1.0 * d.grad
+    a.grad += 1.0 * d.grad      # through d = c + a
+    a.grad += b.data * c.grad   # through c = a * b
+    b.grad += a.data * c.grad
+
+
+# ex03_neuron_forward
+
+def neuron_forward(weights, bias, inputs):
+    total = bias
+    for w, x in zip(weights, inputs):
+        total = total + w * x
+    return total.tanh()
+
+
+# ex04_sgd_step
+
+def sgd_step(parameters, learning_rate):
+    for p in parameters:
+        p.data -= learning_rate * p.grad
+

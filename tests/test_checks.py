@@ -1,0 +1,317 @@
+"""The exercise checkers (nn.checks): reference solutions pass, and every common wrong
+answer fails with a CheckFailure that names the right mistake and says what to do."""
+import math
+
+import pytest
+
+import exercise_solutions as solution
+from engine import Value, ops
+from nn.checks import (CheckFailure, check_accuracy, check_backward_by_hand,
+                       check_local_derivative, check_neuron_forward, check_sgd_step)
+
+
+def failure_of(check, *args, **kwargs) -> CheckFailure:
+    with pytest.raises(CheckFailure) as caught:
+        check(*args, **kwargs)
+    return caught.value
+
+
+def test_check_failure_is_an_assertion_error_so_a_notebook_cell_fails():
+    assert issubclass(CheckFailure, AssertionError)
+
+
+# ------------------------------------------------------------ local derivatives
+
+@pytest.mark.parametrize("op_name, local_grads", [
+    ("mul", solution.mul_local_grads),
+    ("div", solution.div_local_grads),
+    ("tanh", solution.tanh_local_grads),
+    ("sigmoid", solution.sigmoid_local_grads),
+    ("exp", solution.exp_local_grads),
+])
+def test_local_derivative_reference_solutions_pass(op_name, local_grads, capsys):
+    check_local_derivative(op_name, local_grads)
+    assert capsys.readouterr().out.startswith(f"PASS check_local_derivative('{op_name}')")
+
+
+def test_local_derivative_accepts_a_bare_number_for_one_input():
+    check_local_derivative("tanh", lambda x, out: 1.0 - out * out)
+
+
+def test_local_derivative_checks_a_parameterized_op():
+    check_local_derivative(ops.power(3), lambda x, out: 3 * x * x)
+    assert failure_of(check_local_derivative, ops.power(3),
+                      lambda x, out: 3 * x * x * x).mistake == "wrong_value"
+
+
+@pytest.mark.parametrize("op_name, wrong, mistake, words", [
+    ("tanh", lambda x, out: (out * out - 1.0,), "sign_error", "sign"),
+    ("tanh", lambda x, out: (1.0 - x * x,), "used_input_for_output", "uses x where it needs out"),
+    ("tanh", lambda x, out: (math.tanh(x),), "returned_forward", "not its slope"),
+    ("sigmoid", lambda x, out: (out * (1.0 - out) * 2,), "factor_of_two", "Twice"),
+    ("sigmoid", lambda x, out: (out * (1.0 - out) / 2,), "factor_of_two", "Half"),
+    ("sigmoid", lambda x, out: (1.0 - out,), "wrong_value", "finite-difference"),
+    ("mul", lambda x, y, out: (x, y), "swapped_inputs", "swapped"),
+    ("div", lambda x, y, out: (-x / y**2, 1.0 / y), "swapped_inputs", "swapped"),
+    ("div", lambda x, y, out: (1.0 / y, x / y**2), "sign_error", "sign"),
+])
+def test_local_derivative_wrong_answer_gets_its_hint(op_name, wrong, mistake, words):
+    failure = failure_of(check_local_derivative, op_name, wrong)
+    assert failure.mistake == mistake
+    assert words in failure.hint
+
+
+def test_local_derivative_failure_names_the_input_expected_got_and_finite_difference():
+    failure = failure_of(check_local_derivative, "div", lambda x, y, out: (1.0 / y, x / y**2))
+    x, y = 1.5, -0.5  # the first test point
+    message = str(failure)
+    assert "with respect to y" in message and f"x = {x!r}, y = {y!r}" in message
+    assert f"expected {-x / y**2:.6g}, got {x / y**2:.6g}" in message
+    assert f"finite differences give {-x / y**2:.6g}" in message
+
+
+@pytest.mark.parametrize("unfinished", [
+    lambda x, out: None,
+    lambda x, out: (None,),
+    pytest.param("raise", id="raises NotImplementedError"),
+])
+def test_local_derivative_unfinished_todo_says_todo(unfinished):
+    if unfinished == "raise":
+        def unfinished(x, out):
+            raise NotImplementedError
+    failure = failure_of(check_local_derivative, "tanh", unfinished)
+    assert failure.mistake == "todo" and "TODO" in failure.hint
+
+
+def test_local_derivative_one_number_for_two_inputs_is_a_shape_error():
+    failure = failure_of(check_local_derivative, "div", lambda x, y, out: 1.0 / y)
+    assert failure.mistake == "wrong_shape" and "one local derivative per input" in failure.hint
+
+
+def test_local_derivative_returning_a_value_is_a_type_error():
+    failure = failure_of(check_local_derivative, "tanh", lambda x, out: (Value(1.0) - out * out,))
+    assert failure.mistake == "wrong_type"
+
+
+def test_wrong_parameters_are_named_not_crashed_on():
+    failure = failure_of(check_local_derivative, "tanh", lambda x: 1.0 - math.tanh(x) ** 2)
+    assert failure.mistake == "wrong_signature" and "parameters" in str(failure)
+    failure = failure_of(check_backward_by_hand, lambda a, b, c, d: None)
+    assert failure.mistake == "wrong_signature" and "'L'" in str(failure)
+
+
+def test_local_derivative_unknown_op_name_is_a_value_error():
+    with pytest.raises(ValueError, match="no built-in op named 'tan'"):
+        check_local_derivative("tan", solution.tanh_local_grads)
+
+
+# ------------------------------------------------------------- backward by hand
+
+def test_backward_by_hand_reference_solution_passes(capsys):
+    check_backward_by_hand(solution.backward_by_hand)
+    assert capsys.readouterr().out.startswith("PASS check_backward_by_hand")
+
+
+def backward_overwriting_a(a, b, c, d, L):
+    L.grad = 1.0
+    d.grad = (1.0 - L.data ** 2) * L.grad
+    c.grad = d.grad
+    a.grad = d.grad
+    a.grad = b.data * c.grad
+    b.grad = a.data * c.grad
+
+
+def backward_missing_chain_factor_for_b(a, b, c, d, L):
+    solution.backward_by_hand(a, b, c, d, L)
+    b.grad = a.data
+
+
+def backward_with_sign_error_at_d(a, b, c, d, L):
+    L.grad = 1.0
+    d.grad = (L.data ** 2 - 1.0) * L.grad
+    c.grad = d.grad
+    a.grad += d.grad + b.data * c.grad
+    b.grad += a.data * c.grad
+
+
+def backward_without_seed(a, b, c, d, L):
+    d.grad = 1.0 - L.data ** 2
+    c.grad = d.grad
+    a.grad += d.grad + b.data * c.grad
+    b.grad += a.data * c.grad
+
+
+@pytest.mark.parametrize("wrong, mistake, node", [
+    (backward_overwriting_a, "overwrote_grad", "a"),
+    (backward_missing_chain_factor_for_b, "missing_chain_factor", "b"),
+    (backward_with_sign_error_at_d, "sign_error", "d"),
+    (backward_without_seed, "root_not_seeded", "L"),
+])
+def test_backward_by_hand_wrong_answer_gets_its_hint(wrong, mistake, node):
+    failure = failure_of(check_backward_by_hand, wrong)
+    assert failure.mistake == mistake
+    assert str(failure).startswith(f"check_backward_by_hand: {node}.grad is wrong: expected ")
+
+
+def test_backward_by_hand_overwrite_hint_says_accumulate_with_plus_equals():
+    assert "+= instead of overwriting with =" in failure_of(check_backward_by_hand,
+                                                            backward_overwriting_a).hint
+
+
+def test_backward_by_hand_that_sets_nothing_says_todo_and_how_to_start():
+    failure = failure_of(check_backward_by_hand, lambda a, b, c, d, L: None)
+    assert failure.mistake == "todo" and "L.grad = 1.0" in failure.hint
+
+
+def test_backward_by_hand_works_on_a_teachers_own_graph():
+    def build():
+        x = Value(1.5, label="x")
+        y = x * x
+        return {"x": x, "y": y}
+
+    def by_hand(x, y):
+        y.grad = 1.0
+        x.grad += 2 * x.data * y.grad
+
+    check_backward_by_hand(by_hand, build=build)
+    failure = failure_of(check_backward_by_hand, lambda x, y: setattr(y, "grad", 1.0), build=build)
+    assert "x.grad is wrong" in str(failure)
+
+
+# ---------------------------------------------------------------- neuron forward
+
+def test_neuron_forward_reference_solution_passes(capsys):
+    check_neuron_forward(solution.neuron_forward)
+    assert capsys.readouterr().out.startswith("PASS check_neuron_forward")
+
+
+def test_neuron_forward_checks_other_activations():
+    def relu_neuron(weights, bias, inputs):
+        return (sum((w * x for w, x in zip(weights, inputs)), bias)).relu()
+    check_neuron_forward(relu_neuron, activation="relu")
+    assert failure_of(check_neuron_forward, relu_neuron).mistake == "wrong_activation"
+
+
+def weighted_sum(weights, inputs):
+    return sum((w * x for w, x in zip(weights, inputs)), Value(0.0))
+
+
+@pytest.mark.parametrize("wrong, mistake, words", [
+    (lambda w, b, x: weighted_sum(w, x).tanh(), "missing_bias", "forget to add the bias"),
+    (lambda w, b, x: weighted_sum(w, x) + b, "missing_activation", ".tanh()"),
+    (lambda w, b, x: weighted_sum(w, x).tanh() + b, "bias_after_activation", "inside"),
+    (lambda w, b, x: (weighted_sum(w, x) + b).sigmoid(), "wrong_activation", "sigmoid"),
+    (lambda w, b, x: math.tanh(weighted_sum(w, x).data + b.data), "not_a_value", "Value ops"),
+    (lambda w, b, x: Value((weighted_sum(w, x) + b).data).tanh(), "graph_cut", ".data"),
+    (lambda w, b, x: (w[0] * x[0] + b).tanh(), "wrong_value", "w0*x0 + w1*x1"),
+    (lambda w, b, x: None, "todo", "TODO"),
+])
+def test_neuron_forward_wrong_answer_gets_its_hint(wrong, mistake, words):
+    failure = failure_of(check_neuron_forward, wrong)
+    assert failure.mistake == mistake
+    assert words in failure.hint
+
+
+def test_neuron_forward_failure_shows_the_case_expected_and_got():
+    message = str(failure_of(check_neuron_forward, lambda w, b, x: weighted_sum(w, x).tanh()))
+    expected = math.tanh(0.5 * 1.0 - 1.2 * 2.0 + 0.8 * -0.5 + 0.3)
+    assert "weights=[0.5, -1.2, 0.8], bias=0.3, inputs=[1.0, 2.0, -0.5]" in message
+    assert f"expected {expected:.6g}" in message
+
+
+# ------------------------------------------------------------------- SGD step
+
+def test_sgd_step_reference_solution_passes(capsys):
+    check_sgd_step(solution.sgd_step)
+    assert capsys.readouterr().out.startswith("PASS check_sgd_step")
+
+
+def sgd_plus(parameters, learning_rate):
+    for p in parameters:
+        p.data += learning_rate * p.grad
+
+
+def sgd_without_learning_rate(parameters, learning_rate):
+    for p in parameters:
+        p.data -= p.grad
+
+
+def sgd_on_grad(parameters, learning_rate):
+    for p in parameters:
+        p.grad -= learning_rate * p.grad
+
+
+def sgd_that_zeroes_grads(parameters, learning_rate):
+    solution.sgd_step(parameters, learning_rate)
+    for p in parameters:
+        p.grad = 0.0
+
+
+def sgd_returning_new_values(parameters, learning_rate):
+    return [Value(p.data - learning_rate * p.grad) for p in parameters]
+
+
+def sgd_with_fixed_rate(parameters, learning_rate):
+    solution.sgd_step(parameters, 0.1)
+
+
+@pytest.mark.parametrize("wrong, mistake, words", [
+    (sgd_plus, "plus_instead_of_minus", "uphill"),
+    (sgd_without_learning_rate, "missing_learning_rate", "learning rate"),
+    (sgd_on_grad, "updated_grad", "not p.grad"),
+    (sgd_that_zeroes_grads, "changed_grad", "Leave the gradients alone"),
+    (sgd_returning_new_values, "not_in_place", "in place"),
+    (sgd_with_fixed_rate, "wrong_value", "-learning_rate * p.grad"),
+    (lambda parameters, learning_rate: None, "todo", "TODO"),
+])
+def test_sgd_step_wrong_answer_gets_its_hint(wrong, mistake, words):
+    failure = failure_of(check_sgd_step, wrong)
+    assert failure.mistake == mistake
+    assert words in failure.hint
+
+
+def test_sgd_step_failure_names_data_grad_rate_expected_and_got():
+    message = str(failure_of(check_sgd_step, sgd_plus))
+    assert "data = 0.5, grad = 0.3 and learning_rate = 0.1" in message
+    assert f"expected p.data = {0.5 - 0.1 * 0.3:.6g}, got {0.5 + 0.1 * 0.3:.6g}" in message
+
+
+# ------------------------------------------------------------------- accuracy
+
+POINTS = [[x / 10, 1.0] for x in range(-10, 10)]
+LABELS = [1 if x >= 0 else 0 for x, _ in POINTS]
+
+
+def perfect(x):
+    return Value(x[0] + 0.05)
+
+
+def test_accuracy_passes_and_returns_the_accuracy(capsys):
+    assert check_accuracy(perfect, POINTS, LABELS, target=0.9) == 1.0
+    assert capsys.readouterr().out == "PASS check_accuracy(target=90%): accuracy 100.0% on 20 points\n"
+
+
+def test_accuracy_reads_minus_one_and_one_labels_by_sign():
+    assert check_accuracy(perfect, POINTS, [2 * label - 1 for label in LABELS]) == 1.0
+
+
+def test_accuracy_of_several_outputs_is_the_argmax():
+    def two_outputs(x):
+        return [Value(-x[0]), Value(x[0] + 0.05)]
+    assert check_accuracy(two_outputs, POINTS, LABELS) == 1.0
+
+
+@pytest.mark.parametrize("model, mistake", [
+    (None, "todo"),
+    (lambda x: -perfect(x), "inverted"),
+    (lambda x: Value(1.0), "no_learning"),
+    (lambda x: Value(x[0] + 0.55), "not_enough"),
+    (lambda x: "cat", "wrong_type"),
+])
+def test_accuracy_below_target_gets_its_hint(model, mistake):
+    assert failure_of(check_accuracy, model, POINTS, LABELS, target=0.9).mistake == mistake
+
+
+def test_accuracy_with_mismatched_data_is_a_value_error():
+    with pytest.raises(ValueError, match="same non-zero length"):
+        check_accuracy(perfect, POINTS, LABELS[:-1])
