@@ -1,0 +1,268 @@
+"""Benchmark glassgrad against micrograd 0.1.0 and PyTorch (0-d float64 tensors).
+
+    python -m tests.benchmarks.bench [--quick] [--markdown]      (from the repo root)
+    python tests/benchmarks/bench.py [--quick] [--markdown]
+
+In one run it measures, for every library, the workloads of ``workloads.py``:
+1. a training step of micrograd's classic moons demo (median seconds over many
+   consecutive steps, garbage collector on as normal; plus rows with it off);
+2. build and backward of a 1,000,000-node chain;
+3. bytes per node of the demo's training graph after backward;
+and prints one table, with ratios against micrograd and the project's targets.
+
+Each measurement runs in a fresh Python process that imports only the library it
+measures: PyTorch alone adds ~150,000 objects that every full garbage collection has
+to walk, which would slow the other libraries down. ``--quick`` uses small sizes.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import statistics
+import subprocess
+import sys
+from dataclasses import dataclass
+from importlib import metadata
+from pathlib import Path
+from typing import Callable
+
+REPO_ROOT = Path(__file__).resolve().parents[2]
+if __package__ in (None, ""):  # run as a file: make ``tests.benchmarks`` importable
+    sys.path.insert(0, str(REPO_ROOT))
+
+from tests.benchmarks.scalars import is_installed  # noqa: E402
+
+
+@dataclass(frozen=True)
+class Sizes:
+    n_points: int = 100  # moons points per training step (the demo's)
+    steps: int = 15  # timed consecutive training steps, after `warmup` untimed ones
+    warmup: int = 2
+    chain_nodes: int = 1_000_000
+    memory_points: int = 300  # a training graph of ~200,000 nodes
+    timeout_seconds: float = 900.0  # per measurement
+
+
+FULL = Sizes()
+QUICK = Sizes(n_points=20, steps=3, warmup=1, chain_nodes=20_000, memory_points=20,
+              timeout_seconds=300.0)
+
+
+@dataclass(frozen=True)
+class Target:
+    text: str
+    column: str  # which measurement it is about
+    is_met: Callable[[float], bool]
+
+
+TARGETS = (
+    Target("training step >= 5x faster than micrograd", "speedup", lambda x: x >= 5.0),
+    Target("<= 250 bytes per node (tracemalloc)", "bytes_per_node",
+           lambda x: x <= 250.0),
+    Target("1,000,000-node chain, build + backward < 10 s", "chain_seconds", lambda x: x < 10.0),
+)
+
+
+@dataclass(frozen=True)
+class Row:
+    """One row of the table: a library, and which workloads to run on it."""
+
+    label: str
+    library: str
+    collect_garbage: bool = True
+    workloads: tuple[str, ...] = ("train", "chain", "memory")
+
+
+ROWS = (
+    Row("glassgrad", "glassgrad"),
+    Row("glassgrad, gc off in steps", "glassgrad", collect_garbage=False, workloads=("train",)),
+    Row("micrograd", "micrograd"),
+    Row("micrograd, gc off in steps", "micrograd", collect_garbage=False, workloads=("train",)),
+    Row("torch 0-d float64", "torch"),
+)
+
+
+# --------------------------------------------------------------------- measuring
+
+
+def run_in_fresh_process(task: dict, timeout_seconds: float) -> dict:
+    """Run ``task`` with ``python -m tests.benchmarks.workloads``; its JSON result, or
+    ``{"error": ...}`` if it crashed or ran out of time."""
+    command = [sys.executable, "-m", "tests.benchmarks.workloads", json.dumps(task)]
+    try:
+        done = subprocess.run(command, cwd=REPO_ROOT, capture_output=True, text=True,
+                              timeout=timeout_seconds)
+    except subprocess.TimeoutExpired:
+        return {"error": f"did not finish in {timeout_seconds:.0f} s"}
+    if done.returncode != 0:
+        last_line = (done.stderr.strip().splitlines() or ["no message"])[-1]
+        return {"error": f"crashed (exit code {done.returncode}): {last_line}"}
+    return json.loads(done.stdout.strip().splitlines()[-1])
+
+
+def run_benchmarks(sizes: Sizes, report: Callable[[str], None] = lambda _: None) -> dict:
+    """Every workload of every row of ROWS: {row label: {workload: result dict}}."""
+    results: dict[str, dict[str, dict]] = {}
+    for row in ROWS:
+        results[row.label] = {}
+        for workload in row.workloads:
+            if not is_installed(row.library):
+                results[row.label][workload] = {"error": "not installed"}
+                continue
+            report(f"{row.label}: {workload} ...")
+            task = {"workload": workload, "library": row.library, "n_points": sizes.n_points,
+                    "steps": sizes.steps, "warmup": sizes.warmup,
+                    "collect_garbage": row.collect_garbage, "n_nodes": sizes.chain_nodes}
+            if workload == "memory":
+                task["n_points"] = sizes.memory_points
+            results[row.label][workload] = run_in_fresh_process(task, sizes.timeout_seconds)
+    return results
+
+
+def summarize(results: dict) -> dict[str, dict[str, float | str]]:
+    """The numbers of the table: per row, step time and speedup, chain seconds and
+    bytes per node (a string instead of a number where a measurement failed)."""
+    summary: dict[str, dict[str, float | str]] = {}
+    for label, measured in results.items():
+        numbers: dict[str, float | str] = {}
+        train = measured.get("train", {})
+        numbers["step"] = train.get("error") or statistics.median(train["seconds"])
+        if "chain" in measured:
+            chain = measured["chain"]
+            numbers["chain_build"] = chain.get("build_seconds", "")
+            if "fails_at_depth" in chain:
+                failure = f"fails: RecursionError at depth ~{chain['fails_at_depth']}"
+                numbers["chain_backward"] = numbers["chain_seconds"] = failure
+            elif "error" in chain:
+                numbers["chain_backward"] = numbers["chain_seconds"] = chain["error"]
+            else:
+                numbers["chain_backward"] = chain["backward_seconds"]
+                numbers["chain_seconds"] = chain["build_seconds"] + chain["backward_seconds"]
+        if "memory" in measured:
+            memory = measured["memory"]
+            if "error" in memory:
+                numbers["bytes_per_node"] = numbers["rss_bytes_per_node"] = memory["error"]
+            else:
+                for key, measured_bytes in (("bytes_per_node", memory["traced_bytes"]),
+                                            ("rss_bytes_per_node", memory["rss_bytes"])):
+                    numbers[key] = "n/a" if measured_bytes is None else measured_bytes / memory["nodes"]
+        summary[label] = numbers
+    reference = summary.get("micrograd", {}).get("step")
+    for numbers in summary.values():
+        if isinstance(reference, float) and isinstance(numbers["step"], float):
+            numbers["speedup"] = reference / numbers["step"]
+    return summary
+
+
+# --------------------------------------------------------------------- reporting
+
+
+def format_table(header: list[str], rows: list[list[str]], markdown: bool) -> str:
+    """A pipe table in Markdown, otherwise columns aligned with spaces."""
+    if markdown:
+        lines = [header, ["---"] * len(header), *rows]
+        return "\n".join("| " + " | ".join(cells) + " |" for cells in lines)
+    widths = [max(len(cells[i]) for cells in [header, *rows]) for i in range(len(header))]
+    lines = [header, ["-" * width for width in widths], *rows]
+    return "\n".join("  ".join(cell.ljust(width) for cell, width in zip(cells, widths)).rstrip()
+                     for cells in lines)
+
+
+def _number(value: float | str | None, unit: str = "", digits: int = 3) -> str:
+    if value is None or value == "":
+        return "-"
+    return value if isinstance(value, str) else f"{value:.{digits}g}{unit}"
+
+
+def _ratio(value: float | str | None, reference: float | str | None) -> str:
+    """`value` as a multiple of `reference`, e.g. "(0.34x)"; empty if either is missing."""
+    if isinstance(value, float) and isinstance(reference, float) and reference:
+        return f" ({value / reference:.2f}x)"
+    return ""
+
+
+def render(summary: dict, sizes: Sizes, markdown: bool) -> str:
+    """The whole report: machine, table, footnotes and targets, as text."""
+    micrograd = summary.get("micrograd", {})
+    chain = f"{sizes.chain_nodes:,}-node chain"
+    header = ["library", f"step s (median of {sizes.steps})", "vs micrograd",
+              f"{chain}: build s", "backward s", "bytes/node tracemalloc", "bytes/node RSS"]
+    rows = []
+    for label, numbers in summary.items():
+        speedup = numbers.get("speedup")
+        rows.append([
+            label, _number(numbers["step"]),
+            f"{speedup:.1f}x" if isinstance(speedup, float) else "-",
+            _number(numbers.get("chain_build")),
+            _number(numbers.get("chain_backward")),
+            _number(numbers.get("bytes_per_node"), digits=4)
+            + _ratio(numbers.get("bytes_per_node"), micrograd.get("bytes_per_node")),
+            _number(numbers.get("rss_bytes_per_node"), digits=4)
+            + _ratio(numbers.get("rss_bytes_per_node"), micrograd.get("rss_bytes_per_node")),
+        ])
+    notes = [
+        f"Training step: forward + backward + SGD on {sizes.n_points} moons points, MLP(2, [16, 16, 1]);"
+        f" median of {sizes.steps} consecutive steps after {sizes.warmup} warm-up steps,"
+        " each library in a fresh process. 'gc off in steps': the cyclic garbage collector is"
+        " disabled during each step and run, untimed, between steps.",
+        f"Memory: the training graph on {sizes.memory_points} points after backward, per node"
+        " (op results and leaves; PyTorch's count is glassgrad's for the same computation)."
+        " tracemalloc sees only Python's allocator: for PyTorch it misses the C++ tensors and"
+        " autograd nodes, so use the RSS column (resident set growth, page-rounded) there."
+        " Ratios in parentheses are against micrograd.",
+    ]
+    return "\n\n".join([
+        "\n".join(machine_info()),
+        format_table(header, rows, markdown),
+        "\n".join(("* " if markdown else "") + note for note in notes),
+        "\n".join(target_lines(summary.get("glassgrad", {}), sizes, markdown)),
+    ])
+
+
+def target_lines(glassgrad: dict, sizes: Sizes, markdown: bool) -> list[str]:
+    lines = ["Targets for glassgrad:"]
+    for target in TARGETS:
+        value = glassgrad.get(target.column)
+        if target.column == "chain_seconds" and sizes.chain_nodes != 1_000_000:
+            verdict = f"not checked (this run's chain has {sizes.chain_nodes:,} nodes)"
+        elif isinstance(value, float):
+            verdict = f"{value:.3g}: {'met' if target.is_met(value) else 'NOT MET'}"
+        else:
+            verdict = f"not measured ({value or 'no result'})"
+        lines.append(f"{'* ' if markdown else '  '}{target.text}: {verdict}")
+    return lines
+
+
+def machine_info() -> list[str]:
+    cpu = platform.processor() or platform.machine()
+    try:
+        with open("/proc/cpuinfo") as cpuinfo:
+            cpu = next(line.split(":", 1)[1].strip() for line in cpuinfo if line.startswith("model name"))
+    except (OSError, StopIteration):
+        pass
+    versions = []
+    for name in ("glassgrad", "micrograd", "torch"):
+        try:
+            versions.append(f"{name} {metadata.version(name)}")
+        except metadata.PackageNotFoundError:
+            versions.append(f"{name} not installed")
+    return [
+        f"Python {platform.python_version()} ({platform.python_implementation()}) on {platform.platform()}",
+        f"CPU: {cpu}, {os.cpu_count()} logical cores; {', '.join(versions)}",
+    ]
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--quick", action="store_true", help="small sizes, for a smoke test")
+    parser.add_argument("--markdown", action="store_true", help="print a Markdown table")
+    args = parser.parse_args(argv)
+    sizes = QUICK if args.quick else FULL
+    results = run_benchmarks(sizes, report=lambda text: print(text, file=sys.stderr, flush=True))
+    print(render(summarize(results), sizes, args.markdown))
+
+
+if __name__ == "__main__":
+    main()
