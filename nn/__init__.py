@@ -1,1 +1,27 @@
-"""nn: neurons, layers, MLPs, losses, optimizers and toy data on top of engine."""
+"""nn: neurons, layers, MLPs, losses, optimizers and toy data on top of engine.
+
+    import nn
+    X, y = nn.make_moons(100, noise=0.1, seed=0)
+    model = nn.MLP(2, [16, 16, 1], seed=0)        # micrograd's defaults
+    history = nn.fit(model, X, y, loss="hinge", lr=0.5, epochs=50)
+
+``nn.module`` finds parameters by name and saves them as JSON; ``nn.layers`` builds
+networks from engine ops; ``nn.losses``, ``nn.optim``, ``nn.data`` and ``nn.train``
+hold the rest of a training loop.
+"""
+from .data import make_blobs, make_circles, make_moons, make_spirals, make_xor
+from .layers import ACTIVATIONS, MLP, Dropout, Layer, Neuron
+from .losses import (LOSSES, binary_cross_entropy_with_logits, get_loss, hinge, l2, mse,
+                     softmax_cross_entropy)
+from .module import Module
+from .optim import OPTIMIZERS, SGD, Adam, Optimizer, RMSprop, get_optimizer
+from .train import History, accuracy, fit, predict
+
+__all__ = [
+    "Module", "Neuron", "Layer", "MLP", "Dropout", "ACTIVATIONS",
+    "mse", "hinge", "binary_cross_entropy_with_logits", "softmax_cross_entropy", "l2",
+    "get_loss", "LOSSES",
+    "Optimizer", "SGD", "Adam", "RMSprop", "get_optimizer", "OPTIMIZERS",
+    "fit", "History", "predict", "accuracy",
+    "make_moons", "make_circles", "make_spirals", "make_xor", "make_blobs",
+]

@@ -1,0 +1,191 @@
+"""Neuron, Layer, MLP and Dropout: a neural network built from scalar Values.
+
+A neuron computes  act(b + w0*x0 + w1*x1 + ...)  one engine op at a time, so the
+graph of a forward pass shows every product and every sum. The defaults are
+micrograd's: weights uniform in [-1, 1], bias 0, ReLU hidden layers and a linear
+last layer, with the weights drawn from the global ``random`` module unless a
+``seed`` (or an ``rng``) is given (see ``nn.rng``).
+"""
+from __future__ import annotations
+
+import numbers
+import random
+from typing import Callable, Sequence
+
+from engine import Value
+
+from .module import Module
+from .rng import make_rng
+
+Number = float | int
+Input = Sequence[Value | Number]
+
+ACTIVATIONS: dict[str, Callable[[Value], Value] | None] = {
+    "relu": Value.relu,              # max(x, 0)
+    "tanh": Value.tanh,
+    "sigmoid": Value.sigmoid,        # 1 / (1 + e^-x)
+    "linear": None,                  # the identity: no op in the graph
+    "step": Value.step,              # 1 if x > 0 else 0: the perceptron; derivative 0
+    "leaky_relu": Value.leaky_relu,  # x if x > 0 else 0.01 x
+}
+
+
+def _check_activation(activation: str) -> str:
+    if activation not in ACTIVATIONS:
+        known = ", ".join(repr(name) for name in ACTIVATIONS)
+        raise ValueError(f"unknown activation {activation!r}; choose one of {known}")
+    return activation
+
+
+def _check_count(value: object, what: str) -> int:
+    if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value < 1:
+        raise ValueError(f"{what} must be a whole number >= 1, got {value!r}")
+    return int(value)
+
+
+def _as_inputs(x: object, expected: int, owner: object) -> list:
+    """``x`` as a list of ``expected`` inputs (a lone number or Value counts as a list of one)."""
+    if isinstance(x, (Value, numbers.Real)) or getattr(x, "shape", None) == ():
+        x = [x]
+    try:
+        inputs = list(x)  # type: ignore[call-overload]
+    except TypeError:
+        raise TypeError(f"{owner!r} takes a list of numbers or Values, got "
+                        f"{type(x).__name__}") from None
+    if len(inputs) != expected:
+        raise ValueError(f"{owner!r} expects {expected} input{'s' if expected != 1 else ''}, "
+                         f"got {len(inputs)}")
+    return inputs
+
+
+class Neuron(Module):
+    """act(b + sum_i w_i * x_i): ``nin`` weights ``w`` (labelled w0, w1, ...) and a bias ``b``.
+
+    Weights start uniform in [-1, 1], the bias at 0. ``activation`` is one of
+    ``ACTIVATIONS``; the derivative of each is declared once, in engine.ops.
+    """
+
+    def __init__(self, nin: int, activation: str = "relu", seed: int | None = None,
+                 rng: random.Random | None = None) -> None:
+        self.nin = _check_count(nin, "Neuron: nin (the number of inputs)")
+        self.activation = _check_activation(activation)
+        source = make_rng(seed, rng, where="Neuron")
+        self.w = [Value(source.uniform(-1.0, 1.0), label=f"w{i}") for i in range(self.nin)]
+        self.b = Value(0.0, label="b")
+
+    def __call__(self, x: Input) -> Value:
+        total = self.b
+        for weight, x_i in zip(self.w, _as_inputs(x, self.nin, self)):
+            total = total + weight * x_i  # one mul and one add node per input
+        apply = ACTIVATIONS[self.activation]
+        return total if apply is None else apply(total)
+
+    def __repr__(self) -> str:
+        return f"Neuron({self.nin}, activation={self.activation!r})"
+
+
+class Layer(Module):
+    """``nout`` neurons that all read the same ``nin`` inputs; returns a list of ``nout`` Values."""
+
+    def __init__(self, nin: int, nout: int, activation: str = "relu", seed: int | None = None,
+                 rng: random.Random | None = None) -> None:
+        self.nin = _check_count(nin, "Layer: nin (the number of inputs)")
+        self.nout = _check_count(nout, "Layer: nout (the number of neurons)")
+        self.activation = _check_activation(activation)
+        source = make_rng(seed, rng, where="Layer")
+        self.neurons = [Neuron(self.nin, activation, rng=_as_rng(source)) for _ in range(self.nout)]
+
+    def __call__(self, x: Input) -> list[Value]:
+        inputs = _as_inputs(x, self.nin, self)
+        return [neuron(inputs) for neuron in self.neurons]
+
+    def __repr__(self) -> str:
+        return f"Layer({self.nin}, {self.nout}, activation={self.activation!r})"
+
+
+class Dropout(Module):
+    """Inverted dropout: in training, each input is zeroed with probability ``p`` and the
+    survivors are scaled by 1/(1 - p), so the expected value of every output equals its
+    input; in eval mode (``model.eval()``) it is the identity.
+
+        out_i = x_i * m_i,   m_i = 0 with probability p, else 1/(1 - p)
+
+    The mask value m_i is a constant, so d out_i / d x_i = m_i: the engine's ``mul``
+    gives the right gradient. The last mask drawn is kept in ``mask`` (for drawings
+    and tests).
+    """
+
+    def __init__(self, p: float = 0.5, seed: int | None = None, rng: random.Random | None = None) -> None:
+        if isinstance(p, bool) or not isinstance(p, numbers.Real) or not 0.0 <= p < 1.0:
+            raise ValueError(f"Dropout: p (the drop probability) must be in [0, 1), got {p!r}")
+        self.p = float(p)
+        self._rng = make_rng(seed, rng, where="Dropout")
+        self.mask: list[float] = []
+
+    def __call__(self, x: Input | Value) -> list[Value | Number] | Value:
+        """A list in, a list out (a single Value in, a single Value out)."""
+        if isinstance(x, Value):
+            return self([x])[0]
+        inputs = list(x)
+        if not self.training or self.p == 0.0:
+            return inputs
+        keep_scale = 1.0 / (1.0 - self.p)
+        self.mask = [0.0 if self._rng.random() < self.p else keep_scale for _ in inputs]
+        return [x_i * m_i for x_i, m_i in zip(inputs, self.mask)]
+
+    def __repr__(self) -> str:
+        return f"Dropout(p={self.p!r})"
+
+
+class MLP(Module):
+    """A multi-layer perceptron: ``nin`` inputs, then one Layer per entry of ``nouts``.
+
+    Hidden layers use ``activation`` (ReLU by default), the last layer
+    ``output_activation`` (linear by default: raw scores). ``dropout=p`` puts a
+    Dropout after every hidden layer. ``model(x)`` returns a Value when the last layer
+    has one neuron, else a list of Values.
+    """
+
+    def __init__(self, nin: int, nouts: Sequence[int], activation: str = "relu",
+                 seed: int | None = None, rng: random.Random | None = None, *,
+                 dropout: float = 0.0, output_activation: str = "linear") -> None:
+        self.nin = _check_count(nin, "MLP: nin (the number of inputs)")
+        if isinstance(nouts, numbers.Integral) or not isinstance(nouts, Sequence) or not nouts:
+            raise ValueError(f"MLP: nouts must be a non-empty list of layer sizes, e.g. [16, 16, 1], "
+                             f"got {nouts!r}")
+        self.nouts = [_check_count(n, "MLP: each layer size") for n in nouts]
+        self.activation = _check_activation(activation)
+        self.output_activation = _check_activation(output_activation)
+        source = make_rng(seed, rng, where="MLP")
+        sizes = [self.nin] + self.nouts
+        last = len(self.nouts) - 1
+        self.layers = [
+            Layer(sizes[i], sizes[i + 1], activation if i < last else output_activation,
+                  rng=_as_rng(source))
+            for i in range(len(self.nouts))
+        ]
+        self.dropout = float(dropout)
+        self.dropouts = [Dropout(dropout, rng=_as_rng(source)) for _ in range(last)] if dropout else []
+
+    def __call__(self, x: Input) -> Value | list[Value]:
+        values: list = _as_inputs(x, self.nin, self)
+        for i, layer in enumerate(self.layers):
+            values = layer(values)  # always a list, even for one neuron
+            if i < len(self.dropouts):
+                values = self.dropouts[i](values)
+        return values[0] if len(values) == 1 else values
+
+    def __repr__(self) -> str:
+        options = ""
+        if self.activation != "relu":
+            options += f", activation={self.activation!r}"
+        if self.output_activation != "linear":
+            options += f", output_activation={self.output_activation!r}"
+        if self.dropout:
+            options += f", dropout={self.dropout!r}"
+        return f"MLP({self.nin}, {self.nouts}{options})"
+
+
+def _as_rng(source: object) -> random.Random | None:
+    """Pass a seeded generator down to sub-modules; None means "use the global random"."""
+    return source if isinstance(source, random.Random) else None

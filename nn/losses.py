@@ -1,0 +1,194 @@
+"""Loss functions: a model's outputs and the right answers in, one Value out.
+
+Each loss accepts one sample or a batch and returns the *mean* over samples:
+
+* one sample:  ``mse(model(x), 3.0)``, ``hinge(score, +1)``;
+* a batch:     ``mse([model(x) for x in X], y)`` (a list of outputs, a list of targets).
+
+The outputs may be Values or plain numbers; the result is always a Value, built from
+engine ops, so ``loss.backward()`` fills in every parameter's gradient and a drawing
+of the graph shows how the loss was computed.
+"""
+from __future__ import annotations
+
+import math
+import numbers
+from typing import Callable, Iterable, Sequence
+
+from engine import Value
+
+Number = float | int
+Output = Value | Number
+
+
+def mse(preds: Output | Sequence, targets: Number | Sequence) -> Value:
+    """Mean squared error:  (1/n) sum_i (p_i - t_i)^2.
+
+    ``preds`` and ``targets`` have the same shape: one number each, a list of them
+    (a batch of single outputs), or a list of lists (a batch of several outputs); the
+    mean is over every number. d/dp_i = 2 (p_i - t_i) / n.
+    """
+    pairs = _flat_pairs(preds, targets, "mse")
+    return _mean([(pred - float(target)) ** 2 for pred, target in pairs])
+
+
+def hinge(scores: Output | Sequence[Output], labels: Number | Sequence[Number]) -> Value:
+    """Max-margin (SVM) loss of the classic micrograd demo:  (1/n) sum_i relu(1 - y_i s_i).
+
+    Labels must be -1 or +1 (map 0/1 labels with y*2 - 1; ``fit`` does that for you).
+    A sample costs nothing once its score is on the right side by a margin of 1.
+    """
+    pairs = _pairs(scores, labels, "hinge")
+    for i, (_, label) in enumerate(pairs):
+        if label not in (-1, 1):
+            raise ValueError(f"hinge: labels must be -1 or +1, got {label!r} at index {i}; "
+                             "map 0/1 labels with y*2 - 1 (fit(..., loss='hinge') does this)")
+    return _mean([_relu(1.0 - float(label) * score) for score, label in pairs])
+
+
+def binary_cross_entropy_with_logits(logits: Output | Sequence[Output],
+                                     labels: Number | Sequence[Number]) -> Value:
+    """Binary cross-entropy on raw scores z (logits), labels y in {0, 1} (or in [0, 1]):
+
+        loss = (1/n) sum_i  softplus(z_i) - y_i z_i,    softplus(z) = log(1 + e^z)
+
+    This equals -[y log sigmoid(z) + (1 - y) log(1 - sigmoid(z))] but never takes the
+    log of a sigmoid that has rounded to 0 or 1, so it is exact for any z (try
+    z = +-1000). d/dz_i = (sigmoid(z_i) - y_i) / n.
+    """
+    pairs = _pairs(logits, labels, "binary_cross_entropy_with_logits")
+    for i, (_, label) in enumerate(pairs):
+        if not 0.0 <= label <= 1.0:
+            raise ValueError(f"binary_cross_entropy_with_logits: labels must be 0 or 1 "
+                             f"(or a probability in [0, 1]), got {label!r} at index {i}")
+    return _mean([_as_value(logit).softplus() - float(label) * logit for logit, label in pairs])
+
+
+def softmax_cross_entropy(logits_per_sample: Sequence[Output] | Sequence[Sequence[Output]],
+                          class_index: int | Sequence[int]) -> Value:
+    """Cross-entropy of a softmax over k classes, for one sample or a batch.
+
+    One sample: a list of k logits z and the index c of the right class.
+    A batch: a list of such lists and a list of indices. For each sample
+
+        loss = log(sum_j e^{z_j}) - z_c = m + log(sum_j e^{z_j - m}) - z_c,   m = max_j z_j
+
+    Subtracting m (as a plain number, so no node depends on it) keeps every e^{...}
+    in (0, 1]: no overflow for any logits. d loss / d z_j = softmax(z)_j - [j == c].
+    The result is the mean over samples.
+    """
+    if isinstance(class_index, numbers.Integral):
+        logits_per_sample, class_index = [logits_per_sample], [class_index]  # type: ignore[list-item]
+    samples = _pairs(logits_per_sample, class_index, "softmax_cross_entropy")
+    losses = []
+    for i, (logits, target) in enumerate(samples):
+        logits = list(logits)  # type: ignore[arg-type]
+        if isinstance(target, bool) or not isinstance(target, numbers.Integral) \
+                or not 0 <= target < len(logits):
+            raise ValueError(f"softmax_cross_entropy: sample {i} has {len(logits)} logits, so its "
+                             f"class index must be a whole number in 0..{len(logits) - 1}, got {target!r}")
+        shift = max(_data(z) for z in logits)
+        exp_sum = _sum([_as_value(z - shift).exp() for z in logits])
+        losses.append(shift + exp_sum.log() - logits[int(target)])
+    return _mean(losses)
+
+
+def l2(params: Iterable[Value], alpha: float) -> Value:
+    """L2 regularisation (weight decay as a loss term):  alpha * sum_p p^2.
+
+    d/dp = 2 alpha p: every step pulls each parameter a little towards 0.
+    """
+    squares = [p * p for p in params]
+    return float(alpha) * _sum(squares) if squares else Value(0.0)
+
+
+LOSSES: dict[str, Callable[..., Value]] = {
+    "mse": mse,
+    "hinge": hinge,
+    "binary_cross_entropy_with_logits": binary_cross_entropy_with_logits,
+    "bce": binary_cross_entropy_with_logits,
+    "softmax_cross_entropy": softmax_cross_entropy,
+    "cross_entropy": softmax_cross_entropy,
+}
+
+
+def get_loss(name: str | Callable[..., Value]) -> Callable[..., Value]:
+    """The loss function called ``name`` (a function is returned as it is)."""
+    if callable(name):
+        return name
+    key = str(name).lower()
+    if key not in LOSSES:
+        raise ValueError(f"unknown loss {name!r}; choose one of {', '.join(map(repr, LOSSES))}")
+    return LOSSES[key]
+
+
+# ---------------------------------------------------------------- helpers
+
+
+def _pairs(outputs: object, targets: object, loss: str) -> list[tuple]:
+    """(output, target) per sample; a lone output and target make a batch of one."""
+    if not isinstance(targets, (list, tuple)) and not _is_array(targets):
+        return [(outputs, _number(targets, loss))]
+    outputs, targets = list(outputs), list(targets)  # type: ignore[call-overload]
+    if len(outputs) != len(targets):
+        raise ValueError(f"{loss}: {len(outputs)} outputs but {len(targets)} targets; "
+                         "give one target per output")
+    if not outputs:
+        raise ValueError(f"{loss}: no samples (empty lists); the mean of nothing is undefined")
+    return [(output, _number(target, loss) if not _is_sequence(target) else target)
+            for output, target in zip(outputs, targets)]
+
+
+def _flat_pairs(outputs: object, targets: object, loss: str) -> list[tuple]:
+    """Like ``_pairs``, with samples that have several outputs unpacked into their numbers."""
+    flat = []
+    for output, target in _pairs(outputs, targets, loss):
+        if _is_sequence(target):
+            flat += _pairs(output, target, loss)
+        else:
+            flat.append((output, target))
+    return flat
+
+
+def _is_array(x: object) -> bool:
+    return getattr(x, "ndim", 0) >= 1  # a NumPy array (a list in all but name)
+
+
+def _is_sequence(x: object) -> bool:
+    return isinstance(x, (list, tuple)) or _is_array(x)
+
+
+def _number(x: object, loss: str) -> float:
+    if isinstance(x, Value):
+        raise TypeError(f"{loss}: targets are plain numbers, got a Value {x!r}; use x.data")
+    try:
+        number = float(x)  # type: ignore[arg-type]
+    except (TypeError, ValueError):
+        raise TypeError(f"{loss}: targets must be numbers, got {type(x).__name__} {x!r}") from None
+    if not math.isfinite(number):
+        raise ValueError(f"{loss}: target {number!r} is not a finite number")
+    return number if not float(number).is_integer() else int(number)
+
+
+def _data(x: Output) -> float:
+    return x.data if isinstance(x, Value) else float(x)
+
+
+def _as_value(x: Output) -> Value:
+    return x if isinstance(x, Value) else Value(x)
+
+
+def _relu(x: Output) -> Value:
+    return _as_value(x).relu()
+
+
+def _sum(terms: Sequence[Output]) -> Value:
+    """t0 + t1 + ...: one add node per term (no extra 0 at the start, unlike sum())."""
+    total = _as_value(terms[0])
+    for term in terms[1:]:
+        total = total + term
+    return total
+
+
+def _mean(terms: Sequence[Output]) -> Value:
+    return _sum(terms) / len(terms)

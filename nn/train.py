@@ -1,0 +1,219 @@
+"""fit: the training loop, written once, with a progress bar and a History to plot.
+
+Each step is the loop of the classic micrograd demo::
+
+    outputs = [model(x) for x in batch]           # forward
+    loss = loss_fn(outputs, labels) + l2 term
+    model.zero_grad(); loss.backward()            # backward
+    optimizer.step()                              # update
+
+How an output becomes a predicted class (for the accuracy):
+
+* several outputs: the index of the largest (argmax);
+* one output, labels {negative, positive}: ``positive`` if the output is above the
+  threshold, else ``negative``. The threshold is 0 (a score or a logit: hinge, bce
+  and custom losses) or, for ``mse``, halfway between the two labels.
+"""
+from __future__ import annotations
+
+import math
+import numbers
+from dataclasses import dataclass, field
+from typing import Callable, Sequence
+
+from tqdm.auto import tqdm
+
+from engine import Value
+
+from .losses import get_loss, hinge, l2 as l2_penalty, mse
+from .module import Module
+from .optim import Optimizer, get_optimizer
+from .rng import make_rng
+
+
+@dataclass
+class History:
+    """What ``fit`` measured, one entry per epoch: ``loss``, ``accuracy`` and ``lr``.
+
+    ``history.loss`` and ``history["loss"]`` are the same list. ``loss`` is the mean
+    training loss over the epoch's batches (l2 term included); ``accuracy`` the fraction
+    of training samples classified right by the forward passes of that epoch, before
+    each step's update, as the classic demo prints it (nan for regression targets).
+    """
+
+    loss: list[float] = field(default_factory=list)
+    accuracy: list[float] = field(default_factory=list)
+    lr: list[float] = field(default_factory=list)
+
+    @property
+    def epochs(self) -> list[int]:
+        """The epoch numbers, 1, 2, ...: the x axis of a training plot."""
+        return list(range(1, len(self.loss) + 1))
+
+    def __getitem__(self, key: str) -> list:
+        if key not in ("loss", "accuracy", "lr", "epochs"):
+            raise KeyError(f"History has 'loss', 'accuracy', 'lr' and 'epochs', not {key!r}")
+        return getattr(self, key)
+
+    def __len__(self) -> int:
+        return len(self.loss)
+
+    def __repr__(self) -> str:
+        if not self.loss:
+            return "History(0 epochs)"
+        return (f"History({len(self)} epochs, loss {self.loss[0]:.4g} -> {self.loss[-1]:.4g}, "
+                f"accuracy {self.accuracy[0]:.1%} -> {self.accuracy[-1]:.1%})")
+
+
+def fit(model: Module, X: Sequence[Sequence[float]], y: Sequence, *, loss: str | Callable[..., Value] = "hinge",
+        optimizer: str | Optimizer = "sgd", lr: float | None = None, epochs: int = 100,
+        batch_size: int | None = None, l2: float = 0.0, seed: int | None = None,
+        progress: bool = True, lr_schedule: Callable[[int], float] | None = None) -> History:
+    """Train ``model`` on ``(X, y)`` and return the ``History``.
+
+    loss         a name ("hinge", "mse", "bce", "softmax_cross_entropy", ...) or a
+                 function (outputs, labels) -> Value. With "hinge", 0/1 labels are
+                 mapped to -1/+1 (y*2 - 1) before training.
+    optimizer    "sgd", "adam", "rmsprop" (made with ``lr`` if given, else the
+                 optimizer's default), or an optimizer you made (then leave ``lr`` out).
+    epochs       passes over the data; ``batch_size=None`` takes one step per epoch
+                 on all samples, an int takes shuffled mini-batches of that size.
+    l2           alpha of an alpha * sum(p^2) term added to the loss (0: none).
+    seed         for the batch shuffling (None: the global ``random`` module).
+    progress     show a tqdm bar (the notebook widget in Jupyter); False prints nothing.
+    lr_schedule  epoch (0, 1, ...) -> learning rate, set before each epoch, e.g.
+                 ``lambda k: 1.0 - 0.9 * k / 100`` as in the classic demo.
+    """
+    loss_fn = get_loss(loss)
+    inputs = [list(row) for row in X]
+    labels = _check_labels(list(y), len(inputs), loss_fn)
+    epochs = _check_whole(epochs, "epochs")
+    size = len(inputs) if batch_size is None else _check_whole(batch_size, "batch_size")
+    classes = _classes(labels)
+    pair = _label_pair(classes, loss_fn)
+    if pair is None and loss_fn is mse:
+        classes = []  # many numeric targets for one output: regression, no accuracy
+    opt = _make_optimizer(optimizer, model, lr)
+    rng = make_rng(seed, where="fit")
+    history = History()
+    was_training = model.training
+    model.train()
+    bar = tqdm(range(epochs), disable=not progress, desc="fit", unit="epoch")
+    try:
+        for epoch in bar:
+            if lr_schedule is not None:
+                opt.lr = float(lr_schedule(epoch))
+            order = list(range(len(inputs)))
+            if batch_size is not None:
+                rng.shuffle(order)
+            loss_sum, correct = 0.0, 0
+            for start in range(0, len(order), size):
+                batch = order[start:start + size]
+                outputs = [model(inputs[i]) for i in batch]
+                batch_labels = [labels[i] for i in batch]
+                total = loss_fn(outputs, batch_labels)
+                if l2:
+                    total = total + l2_penalty(model.parameters(), l2)
+                model.zero_grad()
+                total.backward()
+                opt.step()
+                loss_sum += total.data * len(batch)
+                if classes:
+                    correct += sum(_predict(output, pair, loss_fn) == label
+                                   for output, label in zip(outputs, batch_labels))
+            history.loss.append(loss_sum / len(inputs))
+            history.accuracy.append(correct / len(inputs) if classes else math.nan)
+            history.lr.append(opt.lr)
+            bar.set_postfix(loss=f"{history.loss[-1]:.4f}", accuracy=f"{history.accuracy[-1]:.1%}")
+    finally:
+        bar.close()
+        model.train(was_training)
+    return history
+
+
+def predict(model: Module, X: Sequence[Sequence[float]], *, loss: str | Callable[..., Value] = "hinge",
+            classes: Sequence[int] = (0, 1)) -> list[int]:
+    """The predicted class of each row of ``X`` (see the module docstring for the rule).
+
+    ``classes`` are the two labels (negative, positive) a single-output model chooses
+    between; with hinge that is always (-1, +1).
+    """
+    loss_fn = get_loss(loss)
+    pair = _label_pair(list(classes), loss_fn)
+    return [_predict(model(list(row)), pair, loss_fn) for row in X]
+
+
+def accuracy(model: Module, X: Sequence[Sequence[float]], y: Sequence[int], *,
+             loss: str | Callable[..., Value] = "hinge") -> float:
+    """The fraction of samples whose predicted class equals the label (0/1 labels work
+    with hinge). The model runs in its current mode: call ``model.eval()`` first if it
+    has Dropout."""
+    loss_fn = get_loss(loss)
+    labels = _check_labels(list(y), len(X), loss_fn)
+    classes = _classes(labels)
+    if not classes:
+        raise ValueError("accuracy: the labels are not whole numbers (regression targets)")
+    predicted = predict(model, X, loss=loss_fn, classes=classes)
+    return sum(p == label for p, label in zip(predicted, labels)) / len(labels)
+
+
+# ---------------------------------------------------------------- helpers
+
+
+def _predict(output: Value | list[Value], pair: tuple[int, int] | None, loss_fn: Callable) -> int:
+    """The class an output stands for: argmax of several outputs, a threshold on one."""
+    if isinstance(output, list):
+        scores = [o.data for o in output]
+        return scores.index(max(scores))
+    if pair is None:
+        raise ValueError("the model has one output, which can only separate two classes, but "
+                         "the labels have more; give the last layer one neuron per class and "
+                         "use loss='softmax_cross_entropy'")
+    negative, positive = pair
+    threshold = (negative + positive) / 2 if loss_fn is mse else 0.0
+    return positive if output.data > threshold else negative
+
+
+def _label_pair(classes: list[int], loss_fn: Callable) -> tuple[int, int] | None:
+    """(negative, positive) labels for a single output, or None if there are more than two."""
+    if loss_fn is hinge:
+        return (-1, 1)
+    if set(classes) <= {0, 1}:
+        return (0, 1)
+    return (classes[0], classes[1]) if len(classes) == 2 else None
+
+
+def _classes(labels: list) -> list[int]:
+    """The sorted distinct labels, or [] if they are not all whole numbers (regression)."""
+    if all(isinstance(label, numbers.Integral) for label in labels):
+        return sorted(set(labels))
+    return []
+
+
+def _check_labels(labels: list, count: int, loss_fn: Callable) -> list:
+    """Labels as Python ints where they are whole numbers; 0/1 -> -1/+1 for hinge."""
+    if count == 0:
+        raise ValueError("fit: X is empty; give at least one sample")
+    if len(labels) != count:
+        raise ValueError(f"fit: X has {count} samples but y has {len(labels)} labels")
+    labels = [int(label) if isinstance(label, numbers.Real) and float(label).is_integer() else label
+              for label in labels]
+    if loss_fn is hinge and 0 in labels:
+        labels = [2 * label - 1 for label in labels]
+    return labels
+
+
+def _check_whole(n: object, what: str) -> int:
+    if isinstance(n, bool) or not isinstance(n, numbers.Integral) or n < 1:
+        raise ValueError(f"fit: {what} must be a whole number >= 1, got {n!r}")
+    return int(n)
+
+
+def _make_optimizer(optimizer: str | Optimizer, model: Module, lr: float | None) -> Optimizer:
+    if isinstance(optimizer, Optimizer):
+        if lr is not None:
+            raise ValueError("fit: lr= is for an optimizer given by name; set the lr of the "
+                             "optimizer you made instead")
+        return optimizer
+    options = {} if lr is None else {"lr": lr}
+    return get_optimizer(optimizer, model.parameters(), **options)
