@@ -27,6 +27,8 @@ from typing import Callable, Sequence
 from engine import Op, Value, gradcheck, topological_order
 from engine.ops import BUILTIN_OPS
 
+from .train import accuracy as nn_accuracy
+
 # A guess at a mistake: (mistake code, hint for the student, the answers it would give).
 Guess = tuple[str, str, Sequence[float]]
 
@@ -420,9 +422,9 @@ def check_accuracy(model: Callable[[list[float]], object] | None, X: Sequence[Se
                    y: Sequence[int], target: float = 0.9) -> float:
     """Check that ``model`` classifies at least ``target`` of the points ``X`` correctly.
 
-    A model with one output predicts class 1 when its output is > 0 (class 0 otherwise,
-    or -1 if the labels are -1 and 1); a model with several outputs predicts the index of
-    the largest. Returns the accuracy.
+    Predictions follow ``nn.accuracy``: a model with one output predicts the positive
+    class (1) where its output is > 0, else the negative one (0 or -1); a model with
+    several outputs predicts the index of the largest. Returns the accuracy.
     """
     check = f"check_accuracy(target={target:.0%})"
     if model is None:
@@ -430,9 +432,10 @@ def check_accuracy(model: Callable[[list[float]], object] | None, X: Sequence[Se
     if len(X) != len(y) or not X:
         raise ValueError(f"{check}: X and y must be the same non-zero length, "
                          f"got {len(X)} and {len(y)}")
-    negative = -1 if set(y) <= {-1, 1} else 0
-    predictions = [_predict(check, model(list(x)), negative) for x in X]
-    accuracy = sum(p == label for p, label in zip(predictions, y)) / len(y)
+    several_outputs = isinstance(_check_output(check, model(list(X[0]))), list)
+    # nn.accuracy's rule, so that the checker agrees with what fit() reports. Its loss
+    # argument only says how to read the labels: class indices, or two classes split at 0.
+    accuracy = nn_accuracy(model, X, y, loss="softmax_cross_entropy" if several_outputs else "hinge")
     if accuracy >= target:
         print(f"PASS {check}: accuracy {accuracy:.1%} on {len(y)} points")
         return accuracy
@@ -451,13 +454,10 @@ def check_accuracy(model: Callable[[list[float]], object] | None, X: Sequence[Se
                        hint, code)
 
 
-def _predict(check: str, output: object, negative: int) -> int:
-    if isinstance(output, Value) or _is_number(output):
-        score = output.data if isinstance(output, Value) else float(output)  # type: ignore
-        return 1 if score > 0 else negative
-    if isinstance(output, (list, tuple)) and output and all(isinstance(o, Value) for o in output):
-        scores = [o.data for o in output]
-        return scores.index(max(scores))
+def _check_output(check: str, output: object) -> object:
+    if isinstance(output, Value) or (isinstance(output, list) and output
+                                     and all(isinstance(o, Value) for o in output)):
+        return output
     raise CheckFailure(check, f"the model returned {output!r}",
                        "A model should return a Value (one output) or a list of Values "
                        "(one per class).", "wrong_type")

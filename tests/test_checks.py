@@ -307,6 +307,7 @@ def test_accuracy_of_several_outputs_is_the_argmax():
     (lambda x: Value(1.0), "no_learning"),
     (lambda x: Value(x[0] + 0.55), "not_enough"),
     (lambda x: "cat", "wrong_type"),
+    (lambda x: x[0] + 0.05, "wrong_type"),
 ])
 def test_accuracy_below_target_gets_its_hint(model, mistake):
     assert failure_of(check_accuracy, model, POINTS, LABELS, target=0.9).mistake == mistake
