@@ -326,3 +326,41 @@ def test_every_plot_draws_into_a_given_ax_and_returns_its_figure():
     assert plot_decision_boundary(line_above_diagonal, SQUARE, labels, ax=axes[1], resolution=8) is figure
     assert plot_loss_surface(bowl, start=(0.0, 0.0), steps=3, resolution=8, ax=axes[2]) is figure
     assert plot_activation(lambda v: v.sigmoid(), resolution=9, ax=axes[3]) is figure
+
+
+# ------------------------------------------------- a trained moons classifier
+
+
+@pytest.fixture(scope="module")
+def trained_moons():
+    """MLP(2, [16, 16, 1]) trained on 50 moons points by nn.fit (hinge + L2, SGD)."""
+    nn = pytest.importorskip("nn")
+    X, y = nn.make_moons(n_samples=50, noise=0.1, seed=1)
+    model = nn.MLP(2, [16, 16, 1], seed=1)
+    nn.fit(model, X, y, loss="hinge", lr=1.0, epochs=40, l2=1e-4, progress=False,
+           lr_schedule=lambda epoch: 1.0 - 0.9 * epoch / 40)
+    return model, X, y
+
+
+def test_trained_moons_grid_agrees_with_the_model_at_each_training_point(trained_moons):
+    model, X, y = trained_moons
+    grid = decision_grid(model, X)
+    predictions = [1 if model(x).data > 0 else 0 for x in X]  # a hinge model's rule
+    # A point lies between grid points; near the boundary its nearest one may differ.
+    agree = sum(grid.class_at(*x) == p for x, p in zip(X, predictions))
+    assert agree / len(X) > 0.95
+
+
+def test_trained_moons_grid_has_both_classes_and_each_class_lies_in_its_region(trained_moons):
+    model, X, y = trained_moons
+    grid = decision_grid(model, X)
+    assert {c for row in grid.classes for c in row} == {0, 1}
+    for label in (0, 1):
+        members = [x for x, t in zip(X, y) if t == label]
+        inside = sum(grid.class_at(*x) == label for x in members)
+        assert inside / len(members) > 0.95, f"class {label}: {inside} of {len(members)} in its region"
+
+
+def test_trained_moons_decision_boundary_saves_a_png(trained_moons, tmp_path):
+    model, X, y = trained_moons
+    assert_valid_png(plot_decision_boundary(model, X, y, resolution=30), tmp_path / "moons.png")
