@@ -120,8 +120,8 @@ def _read_json(where: str) -> object:
     except OSError as error:
         raise ValueError(f"{where}: cannot read the file ({error.strerror or error})") from None
     if len(data) > MAX_FILE_BYTES:
-        raise ValueError(f"{where}: file is larger than {MAX_FILE_BYTES // (1024 * 1024)} MiB; "
-                         "that is not a glassgrad model file")
+        raise ValueError(f"{where}: file is larger than the limit of {MAX_FILE_BYTES:,} bytes "
+                         "for a model file; is it the right file?")
     try:
         text = data.decode("utf-8")
     except UnicodeDecodeError:
