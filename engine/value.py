@@ -162,11 +162,12 @@ class Value:
         seed_gradients(order)
         for node in reversed(order):
             node.propagate()
-        for node in order:
-            if not _isfinite(node.grad):
+        # An inf or nan gradient anywhere is passed on to every input, so it reaches a leaf.
+        for leaf in leaves:
+            if not _isfinite(leaf.grad):
                 message = _explain_bad_gradient(order)
-                for leaf, grad in zip(leaves, leaf_grads_before):
-                    leaf.grad = grad
+                for leaf_again, grad in zip(leaves, leaf_grads_before):
+                    leaf_again.grad = grad
                 raise OverflowError(message)
 
     def propagate(self) -> None:
