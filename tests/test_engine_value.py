@@ -1,0 +1,293 @@
+"""The Value and backward: accumulation, graph walks, memory, and Python protocol details."""
+from __future__ import annotations
+
+import gc
+import math
+import sys
+
+import numpy as np
+import pytest
+
+from engine import Value, ops, seed_gradients, topological_order
+
+
+def chain(length: int, start: float = 0.3) -> tuple[Value, Value]:
+    """A leaf and ``length`` tanh/negation ops after it: (leaf, root)."""
+    leaf = Value(start, label="x")
+    node = leaf
+    for k in range(length):
+        node = node.tanh() if k % 2 else -node
+    return leaf, node
+
+
+# ------------------------------------------------------------- backward semantics
+
+
+def test_backward_gives_the_chain_rule_on_a_small_graph() -> None:
+    a, b = Value(2.0), Value(-3.0)
+    L = (a * b + a).tanh()              # L = tanh(ab + a)
+    L.backward()
+    outer = 1 - math.tanh(2.0 * -3.0 + 2.0) ** 2
+    assert a.grad == pytest.approx(outer * (-3.0 + 1.0), rel=1e-15)
+    assert b.grad == pytest.approx(outer * 2.0, rel=1e-15)
+
+
+def test_backward_twice_doubles_leaf_grads() -> None:
+    a, b = Value(1.5), Value(-0.5)
+    L = a * b + a.exp()
+    L.backward()
+    once = (a.grad, b.grad)
+    L.backward()
+    assert (a.grad, b.grad) == (2 * once[0], 2 * once[1])
+
+
+def test_backward_twice_recomputes_interior_grads() -> None:
+    a = Value(1.5)
+    hidden = a * 3.0
+    L = hidden.tanh()
+    L.backward()
+    first = hidden.grad
+    L.backward()
+    assert hidden.grad == first and L.grad == 1.0
+
+
+def test_node_used_twice_gets_both_contributions() -> None:
+    x = Value(3.0)
+    (x * x).backward()                  # d(x^2)/dx = 2x: both edges from the same node
+    assert x.grad == 6.0
+
+
+def test_shared_subexpression_gradient_flows_through_every_path() -> None:
+    x = Value(0.5)
+    shared = x.exp()
+    L = shared * shared.tanh() + shared  # e^x tanh(e^x) + e^x
+    L.backward()
+    e = math.exp(0.5)
+    expected = e * math.tanh(e) + e * e * (1 - math.tanh(e) ** 2) + e
+    assert x.grad == pytest.approx(expected, rel=1e-14)
+
+
+def test_leaf_as_root_backward_adds_one_to_its_own_grad() -> None:
+    leaf = Value(4.0)
+    leaf.backward()
+    leaf.backward()
+    assert leaf.grad == 2.0
+
+
+def test_value_used_in_two_graphs_accumulates_both_gradients() -> None:
+    shared = Value(2.0)
+    first, second = shared * 3.0, shared ** 2
+    first.backward()
+    second.backward()
+    assert shared.grad == 3.0 + 4.0
+
+
+def test_seed_gradients_zeroes_interior_keeps_leaves_and_seeds_root() -> None:
+    leaf = Value(1.0)
+    hidden = leaf * 2.0
+    root = hidden + 1.0
+    leaf.grad, hidden.grad, root.grad = 5.0, 7.0, 9.0
+    seed_gradients(topological_order(root))
+    assert (leaf.grad, hidden.grad, root.grad) == (5.0, 0.0, 1.0)
+
+
+def test_propagate_adds_local_grad_times_own_grad_to_each_input() -> None:
+    a, b = Value(2.0), Value(5.0)
+    node = a * b
+    node.grad = 10.0
+    node.propagate()
+    assert (a.grad, b.grad) == (50.0, 20.0)
+
+
+def test_failed_backward_through_sqrt_at_zero_leaves_grads_unchanged() -> None:
+    x, w = Value(0.0), Value(2.0)
+    x.grad, w.grad = 0.25, -1.0
+    L = x.sqrt() * w
+    with pytest.raises(OverflowError, match=r"sqrt\(0\.0\)") as error:
+        L.backward()
+    assert "left as they were" in str(error.value)
+    assert (x.grad, w.grad) == (0.25, -1.0)
+
+
+def test_zero_gradient_through_infinite_local_derivative_gives_zero_not_nan() -> None:
+    x = Value(0.0)
+    (x.sqrt() * 0.0).backward()         # 0 * inf would be nan; no gradient arrives at all
+    assert x.grad == 0.0
+
+
+# ---------------------------------------------------------- graph walks, no recursion
+
+
+def test_topological_order_puts_inputs_before_outputs_and_root_last() -> None:
+    a, b = Value(1.0, label="a"), Value(2.0, label="b")
+    c = a * b
+    d = c + a
+    order = topological_order(d)
+    assert order[-1] is d and len(order) == len({id(node) for node in order})
+    position = {node: k for k, node in enumerate(order)}
+    for node in order:
+        assert all(position[x] < position[node] for x in node.inputs)
+
+
+def test_topological_order_is_deterministic_and_follows_argument_order() -> None:
+    def build() -> list[str]:
+        a, b, c = Value(1.0, label="a"), Value(2.0, label="b"), Value(3.0, label="c")
+        ab = a * b
+        ab.label = "ab"
+        root = ab + c
+        root.label = "root"
+        return [node.label for node in topological_order(root)]
+
+    assert build() == build() == ["a", "b", "ab", "c", "root"]
+
+
+def test_cycle_made_by_editing_inputs_raises_value_error() -> None:
+    a = Value(1.0)
+    b = a * 2.0
+    c = b + 1.0
+    b.inputs = (c, b.inputs[1])         # now b depends on c, which depends on b
+    with pytest.raises(ValueError, match="cycle"):
+        topological_order(c)
+    with pytest.raises(ValueError, match="cycle"):
+        c.backward()
+
+
+def test_no_recursion_anywhere_deep_graph_under_recursion_limit_100() -> None:
+    leaf, root = chain(5_000)
+    limit = sys.getrecursionlimit()
+    sys.setrecursionlimit(100)
+    try:
+        order = topological_order(root)
+        root.backward()
+    finally:
+        sys.setrecursionlimit(limit)
+    assert len(order) == 5_001 and leaf.grad != 0.0
+
+
+def test_million_node_chain_backward_works_and_frees() -> None:
+    leaf = Value(0.3)
+    node = leaf
+    for _ in range(1_000_000):
+        node = -node                    # d(root)/d(leaf) = (-1)^1e6 = 1
+    node.backward()
+    assert leaf.grad == 1.0
+    del node                            # freeing a million-deep chain must not crash
+    gc.collect()
+
+
+# --------------------------------------------------------------- memory: no cycles
+
+
+def test_dropped_graph_is_freed_without_the_cycle_collector() -> None:
+    """With gc disabled, only reference counting frees objects. If a graph held a
+    reference cycle it would survive its last reference and gc.collect() would find
+    it; zero unreachable objects means no node, tuple or closure points back."""
+    gc.collect()
+    gc.disable()
+    try:
+        a, b = Value(0.5, label="a"), Value(-1.5, label="b")
+        L = ((a * b).tanh() + a ** 2 - b.exp() / (a.sigmoid() + 1.0)).relu()
+        L = L + abs(b).softplus().log() + a.leaky_relu(0.1) + b.step()
+        L.backward()
+        del a, b, L
+        assert gc.collect() == 0
+    finally:
+        gc.enable()
+
+
+def test_dropping_the_root_releases_its_inputs() -> None:
+    leaf = Value(1.0)
+    baseline = sys.getrefcount(leaf)
+    root = (leaf * 2.0).tanh()
+    assert sys.getrefcount(leaf) > baseline
+    del root
+    assert sys.getrefcount(leaf) == baseline
+
+
+# ------------------------------------------------------------ Python protocol details
+
+
+def test_repr_shows_data_grad_and_label() -> None:
+    assert repr(Value(1.5)) == "Value(data=1.5, grad=0.0)"
+    assert repr(Value(-2, label="w")) == "Value(data=-2.0, grad=0.0, label='w')"
+
+
+def test_values_hash_and_compare_by_identity() -> None:
+    a, b = Value(1.0), Value(1.0)
+    assert a != b and a == a
+    assert len({a, b, a}) == 2
+    assert {a: "first"}[a] == "first"
+
+
+def test_data_is_always_a_python_float() -> None:
+    for raw in (3, True, np.int64(2), np.float32(0.5), np.float64(1.5), np.array(2.0)):
+        assert type(Value(raw).data) is float
+    assert Value(np.float64(1.5)).data == 1.5
+
+
+@pytest.mark.parametrize("scalar", [np.int64(2), np.float64(2.0), np.float32(2.0), np.int8(2)])
+def test_numpy_scalars_work_on_both_sides(scalar) -> None:
+    v = Value(3.0)
+    for result in (scalar * v, v * scalar, scalar + v, v - scalar, scalar / v, scalar ** v):
+        assert type(result) is Value
+    assert (scalar * v).data == 6.0 and (scalar - v).data == -1.0
+
+
+def test_numpy_scalar_on_the_left_gradient_reaches_the_value() -> None:
+    v = Value(3.0)
+    (np.float64(2.0) * v).backward()
+    assert v.grad == 2.0
+
+
+def test_in_place_operators_make_new_nodes() -> None:
+    a = Value(2.0)
+    original = a
+    a += 1.0
+    a *= 3.0
+    a -= 1.0
+    a /= 2.0
+    a **= 2
+    assert a is not original and original.data == 2.0
+    assert a.data == 16.0                # (((2 + 1) * 3 - 1) / 2) ** 2
+    a.backward()
+    assert original.grad == 12.0         # 2 * 4 * (3 / 2)
+
+
+def test_unary_plus_returns_the_same_value() -> None:
+    v = Value(1.0)
+    assert +v is v
+
+
+def test_reflected_operators_put_the_number_first() -> None:
+    v = Value(4.0)
+    assert (10.0 - v).data == 6.0 and (10.0 / v).data == 2.5 and (2.0 ** Value(3.0)).data == 8.0
+    assert (1.0 + v).inputs[0].data == 1.0 and (1.0 + v).inputs[1] is v
+
+
+def test_each_method_applies_its_declared_op() -> None:
+    v = Value(0.5)
+    for method, name in [(v.exp, "exp"), (v.log, "log"), (v.sqrt, "sqrt"), (v.tanh, "tanh"),
+                         (v.sigmoid, "sigmoid"), (v.relu, "relu"), (v.softplus, "softplus"),
+                         (v.step, "step"), (v.__neg__, "neg"), (v.__abs__, "abs")]:
+        assert method().op is ops.BUILTIN_OPS[name]
+    assert v.leaky_relu(0.3).op is ops.leaky_relu(0.3)
+    assert (v ** 2).op is ops.power(2.0) and (v ** 2).op.params == (2.0,)
+    assert (v ** Value(2.0)).op is ops.BUILTIN_OPS["pow"]
+
+
+def test_leaf_has_no_op_no_inputs_no_local_grads() -> None:
+    leaf = Value(1.0, label="w")
+    assert (leaf.op, leaf.inputs, leaf.local_grads, leaf.grad) == (None, (), (), 0.0)
+
+
+def test_interior_node_records_op_inputs_and_local_grads() -> None:
+    a, b = Value(2.0), Value(5.0)
+    node = a / b
+    assert node.op is ops.BUILTIN_OPS["div"]
+    assert node.inputs == (a, b)
+    assert node.local_grads == (1 / 5.0, -2.0 / 25.0)
+    assert node.label == "" and node.grad == 0.0
+
+
+def test_method_docstrings_come_from_the_op_declarations() -> None:
+    assert "tanh(x)" in Value.tanh.__doc__ and "1 - tanh(x)**2" in Value.tanh.__doc__
