@@ -43,6 +43,12 @@ def _check_count(value: object, what: str) -> int:
     return int(value)
 
 
+def _check_probability(p: object, what: str) -> float:
+    if isinstance(p, bool) or not isinstance(p, numbers.Real) or not 0.0 <= p < 1.0:
+        raise ValueError(f"{what} (the drop probability) must be in [0, 1), got {p!r}")
+    return float(p)
+
+
 def _as_inputs(x: object, expected: int, owner: object) -> list:
     """``x`` as a list of ``expected`` inputs (a lone number or Value counts as a list of one)."""
     if isinstance(x, (Value, numbers.Real)) or getattr(x, "shape", None) == ():
@@ -116,9 +122,7 @@ class Dropout(Module):
     """
 
     def __init__(self, p: float = 0.5, seed: int | None = None, rng: random.Random | None = None) -> None:
-        if isinstance(p, bool) or not isinstance(p, numbers.Real) or not 0.0 <= p < 1.0:
-            raise ValueError(f"Dropout: p (the drop probability) must be in [0, 1), got {p!r}")
-        self.p = float(p)
+        self.p = _check_probability(p, "Dropout: p")
         self._rng = make_rng(seed, rng, where="Dropout")
         self.mask: list[float] = []
 
@@ -164,8 +168,8 @@ class MLP(Module):
                   rng=_as_rng(source))
             for i in range(len(self.nouts))
         ]
-        self.dropout = float(dropout)
-        self.dropouts = [Dropout(dropout, rng=_as_rng(source)) for _ in range(last)] if dropout else []
+        self.dropout = _check_probability(dropout, "MLP: dropout")
+        self.dropouts = [Dropout(self.dropout, rng=_as_rng(source)) for _ in range(last)] if self.dropout else []
 
     def __call__(self, x: Input) -> Value | list[Value]:
         values: list = _as_inputs(x, self.nin, self)
