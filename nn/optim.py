@@ -97,7 +97,7 @@ class Adam(Optimizer):
         super().__init__(params, lr, weight_decay)
         beta1, beta2 = betas
         self.betas = (_check_beta(beta1, "Adam"), _check_beta(beta2, "Adam"))
-        self.eps = _check_number(eps, "eps", "Adam")
+        self.eps = _check_eps(eps, "Adam")
         self.m = [0.0] * len(self.params)
         self.v = [0.0] * len(self.params)
 
@@ -130,7 +130,7 @@ class RMSprop(Optimizer):
                  momentum: float = 0.0, weight_decay: float = 0.0) -> None:
         super().__init__(params, lr, weight_decay)
         self.alpha = _check_beta(alpha, "RMSprop")
-        self.eps = _check_number(eps, "eps", "RMSprop")
+        self.eps = _check_eps(eps, "RMSprop")
         self.momentum = _check_number(momentum, "momentum", "RMSprop")
         self.square_avg = [0.0] * len(self.params)
         self.buffer = [0.0] * len(self.params)
@@ -169,3 +169,10 @@ def _check_beta(x: object, owner: str) -> float:
     if isinstance(x, bool) or not isinstance(x, (int, float)) or not 0.0 <= x < 1.0:
         raise ValueError(f"{owner}: averaging factors must be in [0, 1), got {x!r}")
     return float(x)
+
+
+def _check_eps(x: object, owner: str) -> float:
+    eps = _check_number(x, "eps", owner)
+    if eps == 0.0:
+        raise ValueError(f"{owner}: eps must be > 0; it keeps the division safe where a gradient is 0")
+    return eps

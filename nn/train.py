@@ -174,9 +174,9 @@ def _predict(output: Value | list[Value], pair: tuple[int, int] | None, loss_fn:
     return positive if output.data > threshold else negative
 
 
-def _label_pair(classes: list[int], loss_fn: Callable) -> tuple[int, int] | None:
+def _label_pair(classes: Sequence[int], loss_fn: Callable) -> tuple[int, int] | None:
     """(negative, positive) labels for a single output, or None if there are more than two."""
-    if loss_fn is hinge:
+    if loss_fn is hinge and set(classes) <= {-1, 1}:
         return (-1, 1)
     if set(classes) <= {0, 1}:
         return (0, 1)

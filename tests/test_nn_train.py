@@ -1,0 +1,130 @@
+"""fit, History, predict and accuracy on small, fast problems."""
+import math
+
+import pytest
+
+from nn import (MLP, SGD, Adam, History, accuracy, fit, hinge, make_blobs, make_moons, make_xor,
+                predict)
+
+
+@pytest.fixture(scope="module")
+def moons():
+    return make_moons(40, noise=0.1, seed=0)
+
+
+def test_fit_returns_one_history_entry_per_epoch(moons):
+    X, y = moons
+    history = fit(MLP(2, [8, 1], seed=0), X, y, lr=0.1, epochs=3, progress=False)
+    assert isinstance(history, History)
+    assert len(history.loss) == len(history.accuracy) == len(history.lr) == 3
+    assert history.epochs == [1, 2, 3]
+    assert history["loss"] is history.loss and history["accuracy"] is history.accuracy
+
+
+def test_training_on_moons_lowers_the_loss_and_raises_the_accuracy(moons):
+    X, y = moons
+    history = fit(MLP(2, [8, 1], seed=0), X, y, loss="hinge", lr=0.5, epochs=25, progress=False)
+    assert history.loss[-1] < history.loss[0] / 2
+    assert history.accuracy[-1] >= history.accuracy[0] + 0.3  # from chance to most points
+
+
+def test_the_recorded_loss_is_the_loss_of_that_epochs_forward_pass(moons):
+    X, y = moons
+    model = MLP(2, [4, 1], seed=1)
+    expected = hinge([model(x) for x in X], [2 * label - 1 for label in y]).data
+    history = fit(model, X, y, lr=0.1, epochs=1, progress=False)
+    assert history.loss == [pytest.approx(expected, rel=1e-12)]
+
+
+def test_progress_false_prints_nothing_and_progress_true_shows_a_bar(moons, capsys):
+    X, y = moons
+    fit(MLP(2, [2, 1], seed=0), X, y, epochs=2, progress=False)
+    assert capsys.readouterr() == ("", "")
+    fit(MLP(2, [2, 1], seed=0), X, y, epochs=2, progress=True)
+    assert "fit" in capsys.readouterr().err
+
+
+def test_hinge_maps_zero_one_labels_to_minus_one_plus_one(moons):
+    X, y = moons
+    from_01 = fit(MLP(2, [4, 1], seed=2), X, y, epochs=3, progress=False)
+    from_pm1 = fit(MLP(2, [4, 1], seed=2), X, [2 * label - 1 for label in y], epochs=3, progress=False)
+    assert from_01.loss == from_pm1.loss and from_01.accuracy == from_pm1.accuracy
+
+
+def test_the_lr_schedule_sets_the_learning_rate_of_each_epoch(moons):
+    X, y = moons
+    history = fit(MLP(2, [2, 1], seed=0), X, y, epochs=4, progress=False,
+                  lr_schedule=lambda k: 1.0 - 0.9 * k / 4)
+    assert history.lr == [1.0 - 0.9 * k / 4 for k in range(4)]
+
+
+def test_mini_batches_are_shuffled_reproducibly_from_the_seed(moons):
+    X, y = moons
+    runs = [fit(MLP(2, [4, 1], seed=0), X, y, batch_size=8, seed=seed, epochs=2, progress=False).loss
+            for seed in (5, 5, 6)]
+    assert runs[0] == runs[1] != runs[2]
+
+
+def test_an_optimizer_instance_is_used_and_its_model_is_trained(moons):
+    X, y = moons
+    model = MLP(2, [4, 1], seed=0)
+    optimizer = Adam(model.parameters(), lr=0.05)
+    fit(model, X, y, optimizer=optimizer, loss="bce", epochs=2, progress=False)
+    assert optimizer.steps == 2
+    with pytest.raises(ValueError, match="lr= is for an optimizer given by name"):
+        fit(model, X, y, optimizer=SGD(model.parameters()), lr=0.1, epochs=1, progress=False)
+
+
+def test_l2_is_added_to_the_loss(moons):
+    X, y = moons
+    plain = fit(MLP(2, [4, 1], seed=0), X, y, epochs=1, progress=False)
+    penalised = fit(MLP(2, [4, 1], seed=0), X, y, epochs=1, l2=0.5, progress=False)
+    squares = sum(p.data ** 2 for p in MLP(2, [4, 1], seed=0).parameters())
+    assert penalised.loss[0] == pytest.approx(plain.loss[0] + 0.5 * squares, rel=1e-12)
+
+
+def test_softmax_training_on_blobs_uses_argmax_accuracy():
+    X, y = make_blobs(30, centers=3, std=0.3, seed=0)
+    model = MLP(2, [8, 3], seed=0)
+    history = fit(model, X, y, loss="softmax_cross_entropy", optimizer="adam", lr=0.05,
+                  epochs=15, progress=False)
+    assert history.loss[-1] < history.loss[0]
+    assert accuracy(model, X, y, loss="softmax_cross_entropy") >= 0.9
+
+
+def test_mse_regression_targets_give_nan_accuracy():
+    X = [[0.1 * i, 0.0] for i in range(10)]
+    targets = [0.37 * i + 0.05 for i in range(10)]
+    history = fit(MLP(2, [4, 1], seed=0), X, targets, loss="mse", lr=0.05, epochs=2, progress=False)
+    assert math.isnan(history.accuracy[0])
+
+
+def test_fit_restores_the_models_mode():
+    X, y = make_xor(20, seed=0)
+    model = MLP(2, [4, 1], dropout=0.2, seed=0).eval()
+    fit(model, X, y, epochs=1, progress=False)
+    assert not any(module.training for module in model.modules())
+
+
+def test_predict_and_accuracy_threshold_a_single_score_at_zero():
+    model = MLP(1, [1], seed=0)
+    model.layers[0].neurons[0].w[0].data = 1.0  # the score is the input itself
+    X = [[-2.0], [-0.1], [0.3], [5.0]]
+    assert predict(model, X) == [0, 0, 1, 1]
+    assert predict(model, X, classes=(-1, 1), loss="bce") == [-1, -1, 1, 1]
+    assert accuracy(model, X, [0, 1, 1, 1]) == 0.75
+
+
+@pytest.mark.parametrize("call, message", [
+    (lambda X, y: fit(MLP(2, [1], seed=0), X, y[:-1], progress=False), "has 40 samples but y has 39"),
+    (lambda X, y: fit(MLP(2, [1], seed=0), [], [], progress=False), "X is empty"),
+    (lambda X, y: fit(MLP(2, [1], seed=0), X, y, epochs=0, progress=False), "epochs must be"),
+    (lambda X, y: fit(MLP(2, [1], seed=0), X, y, loss="huber", progress=False), "unknown loss"),
+    (lambda X, y: fit(MLP(2, [1], seed=0), X, [i % 3 for i in range(40)], loss="bce",
+                      epochs=1, progress=False), "labels must be 0 or 1"),
+    (lambda X, y: fit(MLP(2, [1], seed=0), X, [i % 3 for i in range(40)], loss=lambda o, t: o[0],
+                      epochs=1, progress=False), "one output, which can only separate two classes"),
+])
+def test_fit_explains_bad_arguments(moons, call, message):
+    with pytest.raises(ValueError, match=message):
+        call(*moons)
