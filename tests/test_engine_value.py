@@ -164,6 +164,7 @@ def test_no_recursion_anywhere_deep_graph_under_recursion_limit_100() -> None:
     assert len(order) == 5_001 and leaf.grad != 0.0
 
 
+@pytest.mark.slow  # ~4 s; runs in CI, skipped only by mutation testing (-m "not slow")
 def test_million_node_chain_backward_works_and_frees() -> None:
     leaf = Value(0.3)
     node = leaf
