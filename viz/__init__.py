@@ -1,1 +1,24 @@
-"""viz: draw the graph and watch backpropagation step by step."""
+"""viz: draw the graph and watch backpropagation step by step.
+
+    draw_graph(L)            the graph: data, grads and local derivatives (draw_dot is an alias)
+    draw_neuron(n, xs)       one neuron, run and backpropagated, parameters marked
+    backprop_steps(L)        one frame per chain-rule step, in backward()'s order
+    forward_steps(L)         one frame per value computed, in topological order
+    stepper_html(L, path)    a self-contained page that steps through backpropagation
+    stepper_gif(L, path)     the same as an animated GIF (needs the Graphviz program)
+    step_widget(L)           the stepper in Jupyter
+
+Nothing here changes how gradients are computed: every number drawn is read from the
+engine (``node.data``, ``node.grad``, ``node.local_grads``, ``node.propagate()``).
+"""
+from .animate import stepper_gif
+from .html import stepper_html
+from .jupyter import step_widget
+from .render import Graph, count_nodes, draw_dot, draw_graph, draw_neuron
+from .stepper import BackwardFrame, ForwardFrame, InputUpdate, backprop_steps, forward_steps, step_views
+
+__all__ = [
+    "Graph", "draw_graph", "draw_dot", "draw_neuron", "count_nodes",
+    "backprop_steps", "forward_steps", "BackwardFrame", "ForwardFrame", "InputUpdate",
+    "step_views", "stepper_html", "stepper_gif", "step_widget",
+]

@@ -1,0 +1,44 @@
+"""The backprop stepper in Jupyter: a slider over the steps, or the HTML page inline."""
+from __future__ import annotations
+
+import html
+
+from engine import Value
+
+from .html import stepper_html
+from .render import DEFAULT_MAX_NODES
+from .stepper import step_views
+
+
+def step_widget(root: Value, *, precision: int = 4, rankdir: str = "LR",
+                max_nodes: int = DEFAULT_MAX_NODES):
+    """A stepper for the notebook: an ipywidgets slider with the picture and caption of
+    each step; without ipywidgets, the self-contained HTML page shown inline.
+
+    The graph's gradients are left as they were.
+    """
+    try:
+        import ipywidgets
+    except ImportError:
+        return _inline_page(root, precision=precision, rankdir=rankdir, max_nodes=max_nodes)
+
+    views = step_views(root, precision=precision, rankdir=rankdir, max_nodes=max_nodes)
+    pages = [f"<pre>{html.escape(view.caption)}</pre>{view.graph.svg()}" for view in views]
+    slider = ipywidgets.IntSlider(value=0, min=0, max=len(views) - 1, description="step",
+                                  continuous_update=True)
+    picture = ipywidgets.HTML(value=pages[0])
+
+    def show(change: dict) -> None:
+        picture.value = pages[change["new"]]
+
+    slider.observe(show, names="value")
+    return ipywidgets.VBox([slider, picture])
+
+
+def _inline_page(root: Value, **options):
+    """The HTML stepper in an iframe (its script and ids stay apart from the notebook's)."""
+    from IPython.display import HTML
+
+    page = stepper_html(root, **options)
+    return HTML(f'<iframe srcdoc="{html.escape(page)}" style="width: 100%; height: 34rem; '
+                'border: 1px solid #e5e7eb"></iframe>')
