@@ -24,7 +24,6 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 
 from matplotlib.axes import Axes
-from matplotlib.colors import ListedColormap
 from matplotlib.figure import Figure
 from matplotlib.ticker import MaxNLocator
 
@@ -237,11 +236,14 @@ def plot_decision_boundary(
         )
 
     figure, ax = _figure_and_axes(ax)
-    colours = ListedColormap(CLASS_COLOURS[:n_classes])
-    levels = [k - 0.5 for k in range(n_classes + 1)]  # one band per class index
-    ax.contourf(grid.xs, grid.ys, grid.classes, levels=levels, cmap=colours, alpha=0.3)
-    if len({c for row in grid.classes for c in row}) > 1:  # else there is no boundary to draw
-        ax.contour(grid.xs, grid.ys, grid.classes, levels=levels[1:-1], colors="black", linewidths=0.8)
+    present = sorted({c for row in grid.classes for c in row})
+    for k in present:
+        # One filled region per class, from its 0/1 indicator: contouring the class
+        # index itself would paint a thin band of class 1 between classes 0 and 2.
+        inside = [[1.0 if c == k else 0.0 for c in row] for row in grid.classes]
+        ax.contourf(grid.xs, grid.ys, inside, levels=[0.5, 1.5], colors=[CLASS_COLOURS[k]], alpha=0.3)
+        if len(present) > 1:
+            ax.contour(grid.xs, grid.ys, inside, levels=[0.5], colors="black", linewidths=0.8)
     for k in range(n_classes):
         members = [point for point, label in zip(points, labels) if label == k]
         if members:
