@@ -34,7 +34,8 @@ def make_circles(n_samples: int = 100, noise: float = 0.05, factor: float = 0.5,
     """A circle inside a circle: class 0 on radius 1, class 1 on radius ``factor`` (0 < factor < 1)."""
     n = _check_count(n_samples, "make_circles")
     if isinstance(factor, bool) or not isinstance(factor, numbers.Real) or not 0.0 < factor < 1.0:
-        raise ValueError(f"make_circles: factor (inner radius / outer radius) must be in (0, 1), got {factor!r}")
+        raise ValueError(f"make_circles: factor (inner radius / outer radius) must be in (0, 1), "
+                         f"got {factor!r}")
     rng = make_rng(seed, where="make_circles")
     n_outer = n // 2
     points = [(math.cos(t), math.sin(t), 0) for t in _around(n_outer)]

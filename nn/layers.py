@@ -169,7 +169,8 @@ class MLP(Module):
             for i in range(len(self.nouts))
         ]
         self.dropout = _check_probability(dropout, "MLP: dropout")
-        self.dropouts = [Dropout(self.dropout, rng=_as_rng(source)) for _ in range(last)] if self.dropout else []
+        hidden_layers = last if self.dropout else 0
+        self.dropouts = [Dropout(self.dropout, rng=_as_rng(source)) for _ in range(hidden_layers)]
 
     def __call__(self, x: Input) -> Value | list[Value]:
         values: list = _as_inputs(x, self.nin, self)

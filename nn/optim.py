@@ -113,7 +113,8 @@ class Adam(Optimizer):
         self.m, self.v = m, v
 
     def __repr__(self) -> str:
-        return f"Adam(lr={self.lr!r}, betas={self.betas!r}, eps={self.eps!r}, weight_decay={self.weight_decay!r})"
+        return (f"Adam(lr={self.lr!r}, betas={self.betas!r}, eps={self.eps!r}, "
+                f"weight_decay={self.weight_decay!r})")
 
 
 class RMSprop(Optimizer):

@@ -65,10 +65,11 @@ class History:
                 f"accuracy {self.accuracy[0]:.1%} -> {self.accuracy[-1]:.1%})")
 
 
-def fit(model: Module, X: Sequence[Sequence[float]], y: Sequence, *, loss: str | Callable[..., Value] = "hinge",
-        optimizer: str | Optimizer = "sgd", lr: float | None = None, epochs: int = 100,
-        batch_size: int | None = None, l2: float = 0.0, seed: int | None = None,
-        progress: bool = True, lr_schedule: Callable[[int], float] | None = None) -> History:
+def fit(model: Module, X: Sequence[Sequence[float]], y: Sequence, *,
+        loss: str | Callable[..., Value] = "hinge", optimizer: str | Optimizer = "sgd",
+        lr: float | None = None, epochs: int = 100, batch_size: int | None = None,
+        l2: float = 0.0, seed: int | None = None, progress: bool = True,
+        lr_schedule: Callable[[int], float] | None = None) -> History:
     """Train ``model`` on ``(X, y)`` and return the ``History``.
 
     loss         a name ("hinge", "mse", "bce", "softmax_cross_entropy", ...) or a

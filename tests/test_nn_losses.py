@@ -95,7 +95,8 @@ def test_l2_is_alpha_times_the_sum_of_squares_with_gradient_two_alpha_p():
 @pytest.mark.parametrize("call, message", [
     (lambda: hinge([Value(1.0)], [0]), "hinge: labels must be -1 or \\+1, got 0 at index 0"),
     (lambda: binary_cross_entropy_with_logits([Value(1.0)], [2]), "labels must be 0 or 1"),
-    (lambda: softmax_cross_entropy([Value(1.0), Value(2.0)], 2), "class index must be a whole number in 0..1"),
+    (lambda: softmax_cross_entropy([Value(1.0), Value(2.0)], 2),
+     "class index must be a whole number in 0..1"),
     (lambda: mse([Value(1.0), Value(2.0)], [1.0]), "mse: 2 outputs but 1 targets"),
     (lambda: mse([], []), "mse: no samples"),
     (lambda: mse([Value(1.0)], [math.nan]), "not a finite number"),

@@ -69,6 +69,10 @@ def add_extra(document):
     document["parameter_count"] += 1
 
 
+def set_field(key, value):
+    return edit_document(lambda document: document.__setitem__(key, value))
+
+
 def set_bias(value):
     return edit_document(lambda document: document["parameters"].__setitem__("layers.0.neurons.1.b", value))
 
@@ -85,7 +89,7 @@ def replace_bias_text(literal):
 BAD_FILES = {
     "missing parameter": (edit_document(drop_first), "parameter 'layers.0.neurons.0.w.0' is missing"),
     "extra parameter": (edit_document(add_extra), "parameter 'surprise' is not in this model"),
-    "wrong count": (edit_document(lambda d: d.__setitem__("parameter_count", 3)), "parameter_count 3"),
+    "wrong count": (set_field("parameter_count", 3), "parameter_count 3"),
     "string": (set_bias("0.5"), "'layers.0.neurons.1.b' must be a number, got str"),
     "bool": (set_bias(False), "must be a number, got bool"),
     "nested": (set_bias({"value": 0.5}), "must be a number, got dict"),
@@ -98,9 +102,9 @@ BAD_FILES = {
     "empty": (lambda text: "", "not valid JSON"),
     "not UTF-8": (lambda text: b"\xff\xfe\x00garbage", "not UTF-8"),
     "a list": (lambda text: "[1, 2, 3]", "not a glassgrad model file"),
-    "another format": (edit_document(lambda d: d.__setitem__("format", "other")), "not a glassgrad model file"),
-    "newer version": (edit_document(lambda d: d.__setitem__("version", 99)), "version 99 is not supported"),
-    "parameters not an object": (edit_document(lambda d: d.__setitem__("parameters", [1.0])), '"parameters" must be'),
+    "another format": (set_field("format", "other"), "not a glassgrad model file"),
+    "newer version": (set_field("version", 99), "version 99 is not supported"),
+    "parameters not an object": (set_field("parameters", [1.0]), '"parameters" must be'),
     "duplicate name": (lambda text: text.replace('"layers.0.neurons.0.b"', '"layers.0.neurons.0.w.0"'),
                        "'layers.0.neurons.0.w.0' appears twice"),
     "deeply nested": (lambda text: "[" * 100_000 + "]" * 100_000, "nested too deeply"),
