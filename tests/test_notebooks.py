@@ -1,0 +1,164 @@
+"""The notebooks: committed without outputs, and each one runs top to bottom in a fresh kernel.
+
+* tutorials (notebooks/NN_*.ipynb) run as they are;
+* exercises (notebooks/exercises/ex*.ipynb) run twice: solved, with each TODO cell tagged
+  ``solution:NAME`` replaced by the source of ``exercise_solutions.NAME`` (every check
+  must pass), and unsolved, as a student first opens them (every cell tagged ``check``
+  must fail with a CheckFailure that says TODO, and no other cell may fail).
+
+Notebooks run two at a time in a thread pool, started when the first test needs one.
+"""
+from __future__ import annotations
+
+import inspect
+import os
+from concurrent.futures import Future, ThreadPoolExecutor
+from pathlib import Path
+
+import pytest
+
+nbformat = pytest.importorskip("nbformat")
+nbclient = pytest.importorskip("nbclient")
+
+import exercise_solutions  # noqa: E402
+
+NOTEBOOKS = Path(__file__).resolve().parent.parent / "notebooks"
+TUTORIALS = sorted(NOTEBOOKS.glob("[0-9][0-9]_*.ipynb"))
+EXERCISES = sorted((NOTEBOOKS / "exercises").glob("ex*.ipynb"))
+ALL_NOTEBOOKS = sorted(p for p in NOTEBOOKS.rglob("*.ipynb") if ".ipynb_checkpoints" not in p.parts)
+CELL_TIMEOUT = 300  # seconds; generous for a loaded CI machine: a hang fails, a slow run passes
+SOLUTION_TAG = "solution:"
+
+
+def tags(cell) -> list[str]:
+    return cell.get("metadata", {}).get("tags", [])
+
+
+def solution_name(cell) -> str | None:
+    return next((tag[len(SOLUTION_TAG):] for tag in tags(cell) if tag.startswith(SOLUTION_TAG)), None)
+
+
+def solved(notebook):
+    """A copy of an exercise notebook with each TODO cell replaced by its reference solution."""
+    notebook = nbformat.from_dict(notebook)
+    for cell in notebook.cells:
+        name = solution_name(cell)
+        if name is not None:
+            cell.source = inspect.getsource(getattr(exercise_solutions, name)).rstrip("\n")
+    return notebook
+
+
+def execute(path: Path, variant: str):
+    """Run one notebook in a fresh python3 kernel; return the notebook with its outputs."""
+    notebook = nbformat.read(path, as_version=4)
+    if variant == "solved":
+        notebook = solved(notebook)
+    client = nbclient.NotebookClient(
+        notebook, timeout=CELL_TIMEOUT, kernel_name="python3",
+        allow_errors=(variant == "unsolved"),
+        resources={"metadata": {"path": str(path.parent)}},
+    )
+    client.execute()
+    return notebook
+
+
+class Runs:
+    """Every notebook run, submitted to a pool of 2 at the first request."""
+
+    def __init__(self) -> None:
+        self.pool = ThreadPoolExecutor(max_workers=2)
+        self.futures: dict[tuple[Path, str], Future] = {}
+
+    def result(self, path: Path, variant: str):
+        if not self.futures:
+            jobs = [(p, "tutorial") for p in TUTORIALS]
+            jobs += [(p, v) for p in EXERCISES for v in ("solved", "unsolved")]
+            # start with the requested run, so that a single selected test does not wait
+            jobs.sort(key=lambda job: job != (path, variant))
+            for job in jobs:
+                self.futures[job] = self.pool.submit(execute, *job)
+        return self.futures[(path, variant)].result()
+
+
+@pytest.fixture(scope="session")
+def runs():
+    saved = {key: os.environ.get(key) for key in ("MPLBACKEND",)}
+    os.environ["MPLBACKEND"] = "Agg"  # the kernels inherit it: no plot windows
+    runs = Runs()
+    yield runs
+    for future in runs.futures.values():
+        future.cancel()
+    runs.pool.shutdown(wait=True)
+    for key, value in saved.items():
+        if value is None:
+            os.environ.pop(key, None)
+        else:
+            os.environ[key] = value
+
+
+def errors(notebook) -> list[tuple[int, object]]:
+    """(cell index, error output) for every cell that raised."""
+    return [(index, output) for index, cell in enumerate(notebook.cells) if cell.cell_type == "code"
+            for output in cell.get("outputs", []) if output.get("output_type") == "error"]
+
+
+def test_the_series_is_all_there():
+    assert [p.name[:2] for p in TUTORIALS] == [f"{i:02d}" for i in range(1, len(TUTORIALS) + 1)]
+    assert len(TUTORIALS) >= 6 and len(EXERCISES) >= 5
+
+
+@pytest.mark.parametrize("path", ALL_NOTEBOOKS, ids=lambda p: str(p.relative_to(NOTEBOOKS)))
+def test_committed_notebook_has_no_outputs_or_execution_counts(path):
+    notebook = nbformat.read(path, as_version=4)
+    nbformat.validate(notebook)
+    for index, cell in enumerate(notebook.cells):
+        if cell.cell_type == "code":
+            assert cell.outputs == [] and cell.execution_count is None, (
+                f"{path.name} cell {index} has outputs: clear them before committing "
+                "(Jupyter: Edit > Clear All Outputs; or jupyter nbconvert --clear-output --inplace)")
+
+
+@pytest.mark.parametrize("path", EXERCISES, ids=lambda p: p.name)
+def test_every_todo_cell_has_a_reference_solution_and_a_check_after_it(path):
+    cells = nbformat.read(path, as_version=4).cells
+    todo_cells = [i for i, cell in enumerate(cells) if cell.cell_type == "code" and "TODO" in cell.source]
+    assert todo_cells, f"{path.name} has no TODO cell"
+    for i in todo_cells:
+        name = solution_name(cells[i])
+        assert name is not None, f"{path.name} cell {i} has a TODO but no '{SOLUTION_TAG}NAME' tag"
+        assert callable(getattr(exercise_solutions, name, None)), f"no exercise_solutions.{name}"
+        assert f"def {name}(" in cells[i].source, f"cell {i} should define {name}"
+        following = next(cell for cell in cells[i + 1:] if cell.cell_type == "code")
+        assert "check" in tags(following) and "check_" in following.source, (
+            f"{path.name}: the code cell after TODO cell {i} should be a checker call tagged 'check'")
+
+
+@pytest.mark.parametrize("path", TUTORIALS, ids=lambda p: p.name)
+def test_tutorial_runs_top_to_bottom(runs, path):
+    runs.result(path, "tutorial")  # raises CellExecutionError naming the cell that failed
+
+
+@pytest.mark.parametrize("path", EXERCISES, ids=lambda p: p.name)
+def test_solved_exercise_passes_every_check(runs, path):
+    notebook = runs.result(path, "solved")
+    for cell in notebook.cells:
+        if "check" in tags(cell):
+            printed = "".join(o.get("text", "") for o in cell.outputs if o.get("output_type") == "stream")
+            assert "PASS" in printed, f"{path.name}: a check printed no PASS line:\n{cell.source}"
+
+
+@pytest.mark.parametrize("path", EXERCISES, ids=lambda p: p.name)
+def test_unsolved_exercise_fails_only_at_its_checks_saying_todo(runs, path):
+    notebook = runs.result(path, "unsolved")
+    failed = dict(errors(notebook))
+    for index, cell in enumerate(notebook.cells):
+        if cell.cell_type != "code":
+            continue
+        if "check" in tags(cell):
+            assert index in failed, f"{path.name}: check cell {index} passed on the unsolved notebook"
+            error = failed[index]
+            assert error.ename == "CheckFailure", f"cell {index}: {error.ename}: {error.evalue}"
+            assert "TODO" in error.evalue, f"cell {index}: {error.evalue}"
+        else:
+            assert index not in failed, (f"{path.name}: cell {index} crashed before any check: "
+                                         f"{failed[index].ename}: {failed[index].evalue}")
