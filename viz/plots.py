@@ -232,7 +232,8 @@ def plot_decision_boundary(
     n_classes = max(2, 1 + max(max(labels), max(max(row) for row in grid.classes)))
     if n_classes > len(CLASS_COLOURS):
         raise ValueError(
-            f"plot_decision_boundary: {n_classes} classes; at most {len(CLASS_COLOURS)} can be told apart"
+            f"plot_decision_boundary: {n_classes} classes; "
+            f"at most {len(CLASS_COLOURS)} can be told apart"
         )
 
     figure, ax = _figure_and_axes(ax)
@@ -365,7 +366,9 @@ def plot_loss_surface(
             "plot_loss_surface: cannot tell whether fn takes 1 or 2 parameters; give path= or start="
         )
     if any(len(p) != n_params for p in points):
-        raise ValueError("plot_loss_surface: every point of the path needs the same number of coordinates")
+        raise ValueError(
+            "plot_loss_surface: every point of the path needs the same number of coordinates"
+        )
     names = _parameter_names(fn, n_params)
     ranges = _surface_bounds(bounds, points, n_params)
 
