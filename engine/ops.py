@@ -138,14 +138,26 @@ def _pow(x: float, y: float) -> float:
 
 
 def _pow_local_grads(x: float, y: float, out: float) -> tuple[float, float]:
-    d_dx = y * math.pow(x, y - 1.0) if x != 0.0 or y >= 1.0 else _power_at_zero(y)
     d_dy = out * math.log(x) if x > 0.0 else 0.0  # x**y -> 0 faster than log(x) -> -inf
-    return d_dx, d_dy
+    return _power_derivative(x, y), d_dy
 
 
-def _power_at_zero(n: float) -> float:
-    """d/dx x**n at x = 0 for n < 1: 0 for n == 0, otherwise infinite."""
-    return 0.0 if n == 0.0 else math.inf
+def _power_derivative(x: float, n: float) -> float:
+    """d/dx x**n = n * x**(n - 1), with its limits spelled out.
+
+    n == 0: x**0 is the constant 1, so 0 everywhere. At x == 0 with n < 1 the slope
+    is infinite. Where the true value is too large for a float, +-inf: backward then
+    raises a named error if that derivative is ever used.
+    """
+    if n == 0.0:
+        return 0.0
+    if x == 0.0 and n < 1.0:
+        return math.inf
+    try:
+        return n * math.pow(x, n - 1.0)
+    except OverflowError:
+        negative_power = x < 0.0 and float(n - 1.0).is_integer() and (n - 1.0) % 2 == 1.0
+        return math.copysign(math.inf, n) * (-1.0 if negative_power else 1.0)
 
 
 ADD = Op("add", _add, lambda x, y, out: (1.0, 1.0),
@@ -226,27 +238,25 @@ def power(n: float) -> Op:
         return math.pow(x, n)
 
     def local_grads(x: float, out: float) -> tuple[float]:
-        if x == 0.0 and n < 1.0:
-            return (_power_at_zero(n),)
-        return (n * math.pow(x, n - 1.0),)
+        return (_power_derivative(x, n),)
 
-    text = f"{n:g}"
-    return Op("pow", forward, local_grads, formula=f"x**{text}",
-              derivatives=(f"{text}*x**({text} - 1)",), symbol=f"**{text}", params=(n,))
+    exact = repr(n)  # the formula keeps every digit; the symbol is for drawings
+    return Op("pow", forward, local_grads, formula=f"x**{exact}",
+              derivatives=(f"{exact}*x**({exact} - 1)",), symbol=f"**{n:g}", params=(n,))
 
 
 @functools.lru_cache(maxsize=64)
 def leaky_relu(slope: float = 0.01) -> Op:
     """x if x > 0 else slope * x; d/dx = 1 if x > 0 else slope."""
     slope = float(slope)
-    text = f"{slope:g}"
+    exact = repr(slope)
     return Op(
         "leaky_relu",
         lambda x: x if x > 0.0 else slope * x,
         lambda x, out: (1.0 if x > 0.0 else slope,),
-        formula=f"Max(x, 0) + {text}*Min(x, 0)",
-        derivatives=(f"Heaviside(x, 0) + {text}*(1 - Heaviside(x, 0))",),
-        symbol=f"leaky_relu({text})",
+        formula=f"Max(x, 0) + {exact}*Min(x, 0)",
+        derivatives=(f"Heaviside(x, 0) + {exact}*(1 - Heaviside(x, 0))",),
+        symbol=f"leaky_relu({slope:g})",
         params=(slope,),
     )
 

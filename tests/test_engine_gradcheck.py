@@ -131,17 +131,10 @@ def test_one_sided_difference_where_fn_is_defined_on_one_side_only() -> None:
     assert row.ok and row.numeric == pytest.approx(1.0, rel=1e-6) and row.note == ""
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "gradcheck weakness: h = eps * max(1, |x|) = 1e-6 is larger than the distance to "
-    "the domain edge, so the one-sided slope of sqrt at 4e-7 is 30% off and the report "
-    "blames the (correct) local derivative"))
 def test_gradcheck_next_to_the_domain_edge_gives_no_false_alarm() -> None:
     assert gradcheck(lambda v: v.sqrt(), [4e-7], raise_on_failure=False).ok
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "gradcheck weakness: sqrt is smooth at 1e-4 but so curved that the left and right "
-    "slopes differ by 0.5%, more than the kink threshold, so it reports a kink"))
 def test_gradcheck_does_not_call_a_strongly_curved_smooth_point_a_kink() -> None:
     assert gradcheck(lambda v: v.sqrt(), [1e-4], raise_on_failure=False).ok
 
