@@ -19,6 +19,7 @@ from PIL import Image  # noqa: E402
 from engine import topological_order  # noqa: E402
 from viz.demo import OUTPUTS, _linear_decay, main  # noqa: E402
 
+SVG = "{http://www.w3.org/2000/svg}"  # the SVG namespace, as ElementTree spells tags
 TINY = ["--epochs", "3", "--samples", "30", "--hidden", "4", "--no-progress"]
 
 
@@ -38,8 +39,8 @@ def assert_valid_png(path: Path) -> None:
 
 def assert_valid_svg(path: Path) -> None:
     root = ElementTree.parse(path).getroot()
-    assert root.tag == "{http://www.w3.org/2000/svg}svg"
-    assert root.findall(".//{http://www.w3.org/2000/svg}g")  # it drew something
+    assert root.tag == SVG + "svg"
+    assert root.findall(f".//{SVG}g")  # it drew something
 
 
 def test_demo_writes_four_valid_files_and_prints_where_they_are(capsys, tmp_path):
@@ -66,7 +67,8 @@ def test_demo_stepper_page_has_one_frame_per_chain_rule_step_of_the_neuron(capsy
     out = tmp_path / "demo"
     run_demo(capsys, out, "--seed", "5")
     page = (out / "neuron_stepper.html").read_text(encoding="utf-8")
-    # the same neuron on the same point: one chain-rule step per computed node, plus the start
+    # every first-layer neuron has 2 inputs, so the same graph shape: one chain-rule step
+    # per computed node, plus the start
     X, _ = nn.make_moons(n_samples=30, seed=5)
     neuron = nn.MLP(2, [4, 1], seed=5).layers[0].neurons[0]
     steps = sum(1 for node in topological_order(neuron(X[0])) if node.inputs)
@@ -75,6 +77,16 @@ def test_demo_stepper_page_has_one_frame_per_chain_rule_step_of_the_neuron(capsy
     assert frames == [str(k) for k in range(steps + 1)]
     assert page.count("<svg") >= steps + 1  # every frame is a picture
     assert 'id="caption"' in page and 'id="next"' in page
+
+
+def test_demo_draws_a_neuron_that_passes_gradient_back_not_a_dead_one(capsys, tmp_path):
+    out = tmp_path / "demo"
+    printed = run_demo(capsys, out)
+    assert re.search(r"neuron \d+ of the first layer on training point \d+", printed)
+    texts = [text.text or "" for text in ElementTree.parse(out / "neuron_graph.svg").iter(SVG + "text")]
+    grads = [float(text.split()[1]) for text in texts if re.fullmatch(r"grad \S+", text)]
+    assert len(grads) >= 8  # x0, x1, w0, w1, b and the three nodes computed from them
+    assert sum(grad != 0.0 for grad in grads) > 1  # more than the root's own dL/dL = 1
 
 
 def test_demo_without_dot_on_path_draws_with_webassembly_graphviz(capsys, tmp_path, monkeypatch):

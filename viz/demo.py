@@ -73,7 +73,9 @@ def main(argv: list[str] | None = None) -> int:
     print(f"trained in {seconds:.1f} s: final loss {history.loss[-1]:.4f}, "
           f"training accuracy {accuracy:.1%}")
 
-    files = _draw(model, X, y, history, title=f"{model!r} on {args.data}\n{recipe}")
+    neuron_index, point_index = _active_neuron(model, X)
+    files = _draw(model, X, y, history, neuron=model.layers[0].neurons[neuron_index],
+                  point=X[point_index], title=f"{model!r} on {args.data}\n{recipe}")
     args.out.mkdir(parents=True, exist_ok=True)
     print(f"writing to {args.out}{os.sep}")
     width = max(len(str(args.out / name)) for name in files)
@@ -83,15 +85,15 @@ def main(argv: list[str] | None = None) -> int:
         print(f"  {str(path):<{width}}  {OUTPUTS[name]}")
     renderer = "the Graphviz program (dot)" if dot_program() else \
         "the WebAssembly build of Graphviz (no `dot` on PATH)"
-    print(f"the graphs were laid out by {renderer}")
+    print(f"the graphs show neuron {neuron_index} of the first layer on training point "
+          f"{point_index} and were laid out by {renderer}")
     print(f"open {args.out / 'neuron_stepper.html'} in a browser to step through backpropagation")
     return 0
 
 
-def _draw(model, X: list[list[float]], y: list[int], history, title: str) -> dict[str, bytes]:
+def _draw(model, X: list[list[float]], y: list[int], history, *, neuron, point: list[float],
+          title: str) -> dict[str, bytes]:
     """Every output file's content, made in memory first, so that a failure writes nothing."""
-    neuron = model.layers[0].neurons[0]  # the first hidden neuron: 2 inputs, a small graph
-    point = X[0]
     # The stepper replays backward on this graph and puts every grad back afterwards.
     neuron_output = neuron([Value(x, label=f"x{i}") for i, x in enumerate(point)])
     loss_curve = plot_history(history)
@@ -104,6 +106,21 @@ def _draw(model, X: list[list[float]], y: list[int], history, title: str) -> dic
         "neuron_graph.svg": draw_neuron(neuron, point).svg().encode("utf-8"),
         "neuron_stepper.html": stepper_html(neuron_output).encode("utf-8"),
     }
+
+
+def _active_neuron(model, X: list[list[float]]) -> tuple[int, int]:
+    """A first-layer neuron (2 inputs: a small graph) and a training point it is active on.
+
+    Active means its activation passes gradient back (a ReLU's input is > 0): a dead
+    neuron would show a graph of zero gradients. Returns the first such (neuron index,
+    point index), else (0, 0).
+    """
+    for neuron_index, neuron in enumerate(model.layers[0].neurons):
+        for point_index, point in enumerate(X):
+            output = neuron(point)
+            if output.op is not None and output.local_grads[0] != 0.0:
+                return neuron_index, point_index
+    return 0, 0
 
 
 def _png(figure) -> bytes:
