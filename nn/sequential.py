@@ -153,10 +153,10 @@ class Sequential(Module):
         self._compiled: dict | None = None  # what compile() chose
         for layer in layers:
             self.add(layer)
-        first = input_dim if input_dim is not None else getattr(self.layers[0], "input_dim", None) \
-            if self.layers else None
-        if first is not None:
-            self.build(_check_size(first, "Sequential: input_dim"))
+        if input_dim is None and self.layers:  # Dense(16, input_dim=2) first
+            input_dim = getattr(self.layers[0], "input_dim", None)
+        if input_dim is not None:
+            self.build(_check_size(input_dim, "Sequential: input_dim"))
 
     def add(self, layer: Module) -> None:
         """Append a layer (Keras's ``model.add``); before the model is built only."""
@@ -203,7 +203,7 @@ class Sequential(Module):
         return outputs[0] if len(outputs) == 1 else outputs
 
     def logits(self, x: Sequence[Value | float]) -> Value | list[Value]:
-        """Like calling the model, but a last Dense layer skips its activation."""
+        """Like calling the model, but the output Dense layer skips its activation: the scores z."""
         outputs = self._forward(x, logits=True)
         return outputs[0] if len(outputs) == 1 else outputs
 
@@ -213,11 +213,17 @@ class Sequential(Module):
             self.build(len(values))
         elif len(values) != self.input_dim:
             raise ValueError(f"{self!r} expects {self.input_dim} inputs per sample, got {len(values)}")
-        last = len(self.layers) - 1
-        for i, layer in enumerate(self.layers):
-            values = layer.logits(values) if logits and i == last and isinstance(layer, Dense) \
-                else layer(values)
+        output_layer = self._output_layer()
+        for layer in self.layers:
+            if logits and layer is output_layer and isinstance(layer, Dense):
+                values = layer.logits(values)
+            else:
+                values = layer(values)
         return values
+
+    def _output_layer(self) -> Module | None:
+        """The last layer that is not a Dropout: the one whose activation makes the outputs."""
+        return next((layer for layer in reversed(self.layers) if not isinstance(layer, Dropout)), None)
 
     # ------------------------------------------------------------ training
 
@@ -240,6 +246,8 @@ class Sequential(Module):
         if not callable(loss_name) and loss_name not in LOSSES:
             known = [*KERAS_LOSSES, *(name for name in LOSSES if name not in KERAS_LOSSES)]
             raise ValueError(f"unknown loss {loss!r}; choose one of {', '.join(map(repr, known))}")
+        if isinstance(metrics, str):
+            raise TypeError(f"compile: metrics is a list of names, e.g. metrics=[{metrics!r}]")
         for metric in metrics:
             if metric not in METRICS:
                 raise ValueError(f"unknown metric {metric!r}; choose from {', '.join(map(repr, METRICS))}")
@@ -283,14 +291,15 @@ class Sequential(Module):
         was_training = self.training
         self.eval()
         try:
-            if loss_fn is hinge:
-                labels = [2 * label - 1 if label in (0, 1) else label for label in labels]
+            if loss_fn is hinge and 0 in labels:  # 0/1 labels -> -1/+1, as nn.fit does
+                labels = [2 * label - 1 for label in labels]
             results = {"loss": loss_fn([model(row) for row in rows], labels).data}
+            predictions = self.predict(rows) if {"mse", "mae"} & set(settings["metrics"]) else []
             for metric in settings["metrics"]:
                 if metric == "accuracy":
                     results[metric] = accuracy(model, rows, labels, loss=loss_fn)
                 else:
-                    results[metric] = _regression_metric(metric, self.predict(rows), y)
+                    results[metric] = _regression_metric(metric, predictions, y)
         finally:
             self.train(was_training)
         return results
@@ -352,11 +361,12 @@ class Sequential(Module):
         absorbed = LOGIT_LOSSES.get(settings["loss"])
         if absorbed is None:
             return self
-        last = self.layers[-1].activation if isinstance(self.layers[-1], Dense) else "linear"
-        if last not in (absorbed, "linear"):
-            raise ValueError(f"this loss works on scores (logits) and applies {absorbed} itself; "
-                             f"end the model with activation={absorbed!r} or 'linear', not {last!r}")
-        return _Logits(self)
+        output_layer = self._output_layer()
+        last = getattr(output_layer, "activation", "linear")
+        if last == "linear" or (last == absorbed and isinstance(output_layer, Dense)):
+            return _Logits(self)
+        raise ValueError(f"this loss works on scores (logits) and applies {absorbed} itself; end the "
+                         f"model with Dense(..., activation={absorbed!r}) or a linear layer, not {output_layer!r}")
 
     def _labels(self, y: Sequence, settings: dict) -> list:
         labels = list(y)

@@ -165,6 +165,11 @@ def test_unknown_names_list_the_known_ones(kind, name):
         small_model().compile(**options)
 
 
+def test_metrics_given_as_one_string_say_to_use_a_list():
+    with pytest.raises(TypeError, match=r"metrics is a list of names, e.g. metrics=\['accuracy'\]"):
+        small_model().compile(optimizer="sgd", loss="mse", metrics="accuracy")
+
+
 def test_learning_rate_with_an_optimizer_instance_is_refused():
     model = small_model(input_dim=2)
     with pytest.raises(ValueError, match="set them on the optimizer you made"):
@@ -257,11 +262,27 @@ def test_categorical_crossentropy_needs_one_hot_labels():
         model.fit(LINE_X, [[0.5, 0.5]] * len(LINE_X), verbose=0)
 
 
-def test_a_cross_entropy_loss_after_a_relu_output_is_refused():
-    model = small_model(last="relu")
+@pytest.mark.parametrize("model", [
+    lambda: small_model(last="relu"),
+    lambda: Sequential([Dense(4, activation="tanh"), nn.Layer(4, 1, activation="sigmoid")], seed=0),
+], ids=["relu_dense", "sigmoid_nn_layer"])
+def test_a_cross_entropy_loss_after_an_output_it_cannot_read_as_scores_is_refused(model):
+    model = model()
     model.compile(optimizer="sgd", loss="binary_crossentropy")
-    with pytest.raises(ValueError, match="applies sigmoid itself; end the model with activation='sigmoid'"):
+    with pytest.raises(ValueError, match="applies sigmoid itself; end the model with "
+                                         "Dense\\(..., activation='sigmoid'\\) or a linear layer, not"):
         model.fit(LINE_X, LINE_Y, verbose=0)
+
+
+def test_a_dropout_after_the_sigmoid_output_still_trains_on_its_scores():
+    model = Sequential([Dense(4, activation="tanh"), Dense(1, activation="sigmoid"), nn.Dropout(0.5, seed=0)],
+                       seed=0)
+    model.compile(optimizer="sgd", loss="binary_crossentropy")
+    model.eval()
+    assert model.logits(LINE_X[0]).data == model.layers[1].logits(model.layers[0](LINE_X[0]))[0].data
+    probabilities = model.predict(LINE_X)
+    expected = -sum(math.log(p if label else 1.0 - p) for p, label in zip(probabilities, LINE_Y)) / len(LINE_Y)
+    assert model.evaluate(LINE_X, LINE_Y)["loss"] == pytest.approx(expected, rel=1e-12)
 
 
 def test_hinge_evaluates_the_mean_margin_loss_with_0_1_labels_mapped_to_minus_plus_one():
