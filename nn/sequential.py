@@ -267,7 +267,8 @@ class Sequential(Module):
             verbose: int = 1, seed: int | None = None) -> History:
         """Train for ``epochs`` passes over (X, y) in shuffled mini-batches: ``nn.fit``.
 
-        ``batch_size=None`` takes one step per epoch on all samples; ``verbose=0``
+        ``batch_size`` defaults to 32, as in Keras; ``None`` takes one step per epoch on
+        all samples. ``seed`` fixes the shuffling. ``verbose=0``
         hides the progress bar. Returns the ``nn.History`` (loss, accuracy per epoch).
         Calling fit again continues training (the optimizer keeps its state).
         """
