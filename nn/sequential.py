@@ -268,8 +268,8 @@ class Sequential(Module):
         """Train for ``epochs`` passes over (X, y) in shuffled mini-batches: ``nn.fit``.
 
         ``batch_size`` defaults to 32, as in Keras; ``None`` takes one step per epoch on
-        all samples. ``seed`` fixes the shuffling. ``verbose=0``
-        hides the progress bar. Returns the ``nn.History`` (loss, accuracy per epoch).
+        all samples. ``seed`` fixes the shuffling; ``verbose=0`` hides the progress bar.
+        Returns the ``nn.History`` (loss, accuracy per epoch).
         Calling fit again continues training (the optimizer keeps its state).
         """
         settings = self._settings("fit")
