@@ -15,6 +15,7 @@ from .losses import (LOSSES, binary_cross_entropy_with_logits, get_loss, hinge, 
                      softmax_cross_entropy)
 from .module import Module
 from .optim import OPTIMIZERS, SGD, Adam, Optimizer, RMSprop, get_optimizer
+from .sequential import Dense, Sequential
 from .train import History, accuracy, fit, predict
 
 __all__ = [
@@ -22,6 +23,6 @@ __all__ = [
     "mse", "hinge", "binary_cross_entropy_with_logits", "softmax_cross_entropy", "l2",
     "get_loss", "LOSSES",
     "Optimizer", "SGD", "Adam", "RMSprop", "get_optimizer", "OPTIMIZERS",
-    "fit", "History", "predict", "accuracy",
+    "fit", "History", "predict", "accuracy", "Sequential", "Dense",
     "make_moons", "make_circles", "make_spirals", "make_xor", "make_blobs",
 ]
