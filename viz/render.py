@@ -223,10 +223,11 @@ def _draw_op(graph: Graph, position: dict[Value, int], index: int, node: Value, 
     """The op node ``op<index>``, its edge into ``n<index>``, and one edge per input."""
     op_name = f"op{index}"
     marked = {"color": HIGHLIGHT_COLOUR, "penwidth": "2.5"} if active else {}
-    derivatives = ", ".join(node.op.derivatives)
+    tooltip = node.op.formula or node.op.name
+    if node.op.derivatives:
+        tooltip += "   local derivatives: " + ", ".join(node.op.derivatives)
     graph.node(op_name, node.op.symbol, shape="ellipse", style="filled", fillcolor=OP_COLOUR,
-               fontsize="10", height="0.3", margin="0.04",
-               tooltip=f"{node.op.formula}   local derivatives: {derivatives}", **marked)
+               fontsize="10", height="0.3", margin="0.04", tooltip=tooltip, **marked)
     graph.edge(op_name, f"n{index}", **marked)
     for node_input, local_grad in zip(node.inputs, node.local_grads):
         label = format_number(local_grad, precision) if show_local_grads else None
