@@ -86,6 +86,20 @@ def test_plot_history_without_accuracy_draws_only_the_loss():
     assert len(figure.axes) == 1
 
 
+def test_plot_history_of_a_regression_run_with_nan_accuracy_draws_only_the_loss():
+    figure = plot_history({"loss": [2.0, 1.0], "accuracy": [math.nan, math.nan]})
+    assert len(figure.axes) == 1
+
+
+def test_plot_history_reads_the_history_that_nn_fit_returns():
+    nn = pytest.importorskip("nn")
+    X, y = nn.make_moons(n_samples=8, seed=0)
+    history = nn.fit(nn.MLP(2, [3, 1], seed=0), X, y, lr=0.1, epochs=3, progress=False)
+    loss_ax, accuracy_ax = plot_history(history).axes
+    assert list(loss_ax.lines[0].get_ydata()) == history.loss
+    assert list(accuracy_ax.lines[0].get_ydata()) == history.accuracy
+
+
 def test_plot_history_rejects_a_history_whose_lists_disagree_in_length():
     with pytest.raises(ValueError, match="3 loss values but 2 accuracy"):
         plot_history({"loss": [3.0, 2.0, 1.0], "accuracy": [0.5, 0.6]})
@@ -311,6 +325,22 @@ def test_plot_activation_of_a_neuron_shows_its_slope_and_leaves_its_grads_alone(
     assert_valid_png(figure, tmp_path / "neuron.png")
 
 
+def test_plot_activation_of_an_nn_neuron_shows_the_chain_rule_slope():
+    nn = pytest.importorskip("nn")
+    neuron = nn.Neuron(1, activation="sigmoid", seed=3)
+    figure = plot_activation(neuron, resolution=11)
+    output, derivative = figure.axes[0].lines[:2]
+    w, b = neuron.w[0].data, neuron.b.data
+
+    def sigmoid(z: float) -> float:
+        return 1.0 / (1.0 + math.exp(-z))
+
+    xs = list(output.get_xdata())
+    assert list(output.get_ydata()) == pytest.approx([sigmoid(w * x + b) for x in xs])
+    slopes = [w * sigmoid(w * x + b) * (1.0 - sigmoid(w * x + b)) for x in xs]
+    assert list(derivative.get_ydata()) == pytest.approx(slopes)
+
+
 def test_plot_activation_rejects_a_neuron_with_more_than_one_input():
     neuron = OneInputNeuron(w=1.0, b=0.0)
     neuron.w.append(Value(2.0))
@@ -333,18 +363,18 @@ def test_every_plot_draws_into_a_given_ax_and_returns_its_figure():
 
 @pytest.fixture(scope="module")
 def trained_moons():
-    """MLP(2, [16, 16, 1]) trained on 50 moons points by nn.fit (hinge + L2, SGD)."""
+    """MLP(2, [16, 16, 1]) trained on 50 moons points by nn.fit (hinge + L2, SGD), and its
+    decision grid at the default resolution."""
     nn = pytest.importorskip("nn")
     X, y = nn.make_moons(n_samples=50, noise=0.1, seed=1)
     model = nn.MLP(2, [16, 16, 1], seed=1)
     nn.fit(model, X, y, loss="hinge", lr=1.0, epochs=40, l2=1e-4, progress=False,
            lr_schedule=lambda epoch: 1.0 - 0.9 * epoch / 40)
-    return model, X, y
+    return model, X, y, decision_grid(model, X)
 
 
 def test_trained_moons_grid_agrees_with_the_model_at_each_training_point(trained_moons):
-    model, X, y = trained_moons
-    grid = decision_grid(model, X)
+    model, X, y, grid = trained_moons
     predictions = [1 if model(x).data > 0 else 0 for x in X]  # a hinge model's rule
     # A point lies between grid points; near the boundary its nearest one may differ.
     agree = sum(grid.class_at(*x) == p for x, p in zip(X, predictions))
@@ -352,8 +382,7 @@ def test_trained_moons_grid_agrees_with_the_model_at_each_training_point(trained
 
 
 def test_trained_moons_grid_has_both_classes_and_each_class_lies_in_its_region(trained_moons):
-    model, X, y = trained_moons
-    grid = decision_grid(model, X)
+    model, X, y, grid = trained_moons
     assert {c for row in grid.classes for c in row} == {0, 1}
     for label in (0, 1):
         members = [x for x, t in zip(X, y) if t == label]
@@ -362,5 +391,5 @@ def test_trained_moons_grid_has_both_classes_and_each_class_lies_in_its_region(t
 
 
 def test_trained_moons_decision_boundary_saves_a_png(trained_moons, tmp_path):
-    model, X, y = trained_moons
+    model, X, y, _ = trained_moons
     assert_valid_png(plot_decision_boundary(model, X, y, resolution=30), tmp_path / "moons.png")

@@ -55,6 +55,8 @@ def plot_history(history: object, ax: Axes | None = None) -> Figure:
     """
     loss = _series(history, "loss")
     accuracy = _series(history, "accuracy", required=False)
+    if all(math.isnan(a) for a in accuracy):  # nn.fit records nan for regression targets
+        accuracy = []
     if not loss:
         raise ValueError("plot_history: the history has no loss values (train for at least one epoch)")
     if accuracy and len(accuracy) != len(loss):
