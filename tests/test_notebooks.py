@@ -6,13 +6,13 @@
   must pass), and unsolved, as a student first opens them (every cell tagged ``check``
   must fail with a CheckFailure that says TODO, and no other cell may fail).
 
-Notebooks run two at a time in a thread pool, started when the first test needs one.
+The selected notebook runs start together, two at a time, in a thread pool.
 """
 from __future__ import annotations
 
 import inspect
 import os
-from concurrent.futures import Future, ThreadPoolExecutor
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
@@ -62,38 +62,31 @@ def execute(path: Path, variant: str):
     return notebook
 
 
-class Runs:
-    """Every notebook run, submitted to a pool of 2 at the first request."""
-
-    def __init__(self) -> None:
-        self.pool = ThreadPoolExecutor(max_workers=2)
-        self.futures: dict[tuple[Path, str], Future] = {}
-
-    def result(self, path: Path, variant: str):
-        if not self.futures:
-            jobs = [(p, "tutorial") for p in TUTORIALS]
-            jobs += [(p, v) for p in EXERCISES for v in ("solved", "unsolved")]
-            # start with the requested run, so that a single selected test does not wait
-            jobs.sort(key=lambda job: job != (path, variant))
-            for job in jobs:
-                self.futures[job] = self.pool.submit(execute, *job)
-        return self.futures[(path, variant)].result()
+# which run each execution test needs
+VARIANT_OF_TEST = {
+    "test_tutorial_runs_top_to_bottom": "tutorial",
+    "test_solved_exercise_passes_every_check": "solved",
+    "test_unsolved_exercise_fails_only_at_its_checks_saying_todo": "unsolved",
+}
 
 
 @pytest.fixture(scope="session")
-def runs():
-    saved = {key: os.environ.get(key) for key in ("MPLBACKEND",)}
+def runs(request):
+    """{(path, variant): Future of the executed notebook}, for the selected tests only,
+    started in test order in a pool of 2 (each kernel is its own process)."""
+    saved = os.environ.get("MPLBACKEND")
     os.environ["MPLBACKEND"] = "Agg"  # the kernels inherit it: no plot windows
-    runs = Runs()
-    yield runs
-    for future in runs.futures.values():
-        future.cancel()
-    runs.pool.shutdown(wait=True)
-    for key, value in saved.items():
-        if value is None:
-            os.environ.pop(key, None)
-        else:
-            os.environ[key] = value
+    jobs = [(item.callspec.params["path"], VARIANT_OF_TEST[item.originalname])
+            for item in request.session.items if getattr(item, "originalname", "") in VARIANT_OF_TEST]
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        futures = {job: pool.submit(execute, *job) for job in jobs}
+        yield futures
+        for future in futures.values():
+            future.cancel()  # after a Ctrl-C or -x, don't start the rest
+    if saved is None:
+        os.environ.pop("MPLBACKEND", None)
+    else:
+        os.environ["MPLBACKEND"] = saved
 
 
 def errors(notebook) -> list[tuple[int, object]]:
@@ -135,12 +128,12 @@ def test_every_todo_cell_has_a_reference_solution_and_a_check_after_it(path):
 
 @pytest.mark.parametrize("path", TUTORIALS, ids=lambda p: p.name)
 def test_tutorial_runs_top_to_bottom(runs, path):
-    runs.result(path, "tutorial")  # raises CellExecutionError naming the cell that failed
+    runs[path, "tutorial"].result()  # raises CellExecutionError naming the cell that failed
 
 
 @pytest.mark.parametrize("path", EXERCISES, ids=lambda p: p.name)
 def test_solved_exercise_passes_every_check(runs, path):
-    notebook = runs.result(path, "solved")
+    notebook = runs[path, "solved"].result()
     for cell in notebook.cells:
         if "check" in tags(cell):
             printed = "".join(o.get("text", "") for o in cell.outputs if o.get("output_type") == "stream")
@@ -149,7 +142,7 @@ def test_solved_exercise_passes_every_check(runs, path):
 
 @pytest.mark.parametrize("path", EXERCISES, ids=lambda p: p.name)
 def test_unsolved_exercise_fails_only_at_its_checks_saying_todo(runs, path):
-    notebook = runs.result(path, "unsolved")
+    notebook = runs[path, "unsolved"].result()
     failed = dict(errors(notebook))
     for index, cell in enumerate(notebook.cells):
         if cell.cell_type != "code":
