@@ -142,6 +142,9 @@ def parse_expression(text: str) -> Expression:
                               text.index("\n"))
     try:
         tree = ast.parse(text, mode="eval")
+    except (RecursionError, MemoryError):
+        raise ExpressionError("the expression is too long or too deeply nested for Python's "
+                              "parser; split it into parts", text[:60] + "...", 0) from None
     except SyntaxError as error:
         start = (error.offset or 1) - 1
         end = (error.end_offset or 0) - 1 if error.lineno == getattr(error, "end_lineno", None) else None

@@ -40,5 +40,5 @@ def _inline_page(root: Value, **options):
     from IPython.display import HTML
 
     page = stepper_html(root, **options)
-    return HTML(f'<iframe srcdoc="{html.escape(page)}" style="width: 100%; height: 34rem; '
-                'border: 1px solid #e5e7eb"></iframe>')
+    return HTML(f'<div><iframe srcdoc="{html.escape(page)}" style="width: 100%; height: 34rem; '
+                'border: 1px solid #e5e7eb"></iframe></div>')

@@ -1,0 +1,95 @@
+"""viz.html, viz.animate, viz.jupyter: the stepper page, GIF and widget."""
+import html
+import re
+import shutil
+
+import pytest
+
+from engine import Value, topological_order
+from viz import step_views, step_widget, stepper_gif, stepper_html
+from viz.svg import GraphvizNotFoundError
+
+
+def expression():
+    a, b, c = Value(2.0, label="a"), Value(-3.0, label="b"), Value(10.0, label="c")
+    L = (a * b + c).tanh()
+    L.label = "L"
+    return L
+
+
+def test_page_has_one_frame_per_view_with_its_node_and_caption(tmp_path):
+    L = expression()
+    page = stepper_html(L, tmp_path / "sub" / "stepper.html")
+    assert (tmp_path / "sub" / "stepper.html").read_text(encoding="utf-8") == page
+    views = step_views(L)
+    frames = re.findall(r'<section class="frame" data-frame="(\d+)" data-node="(n\d+)" '
+                        r'data-caption="([^"]*)"', page)
+    assert [(int(k), node, html.unescape(caption)) for k, node, caption in frames] == [
+        (k, view.node, view.caption) for k, view in enumerate(views)]
+    for hook in ('id="prev"', 'id="next"', 'id="slider"', 'id="caption"', 'id="stepper"'):
+        assert hook in page
+
+
+def test_page_is_self_contained():
+    page = stepper_html(expression())
+    assert "<link" not in page and " src=" not in page and "@import" not in page
+    assert not re.search(r"""(href|url\()\s*=?\s*["']?https?:""", page)
+    assert "<?xml" not in page and "<!DOCTYPE svg" not in page
+
+
+def test_ids_of_the_inline_pictures_do_not_clash():
+    ids = re.findall(r'\bid="([^"]+)"', stepper_html(expression()))
+    assert len(ids) == len(set(ids))
+
+
+def test_page_leaves_the_graphs_gradients_alone():
+    L = expression()
+    L.backward()
+    grads = [node.grad for node in topological_order(L)]
+    stepper_html(L)
+    assert [node.grad for node in topological_order(L)] == grads
+
+
+@pytest.mark.skipif(shutil.which("dot") is None, reason="the Graphviz program `dot` is not installed")
+def test_gif_has_one_picture_per_view(tmp_path):
+    image = pytest.importorskip("PIL.Image")
+    L = expression()
+    path = stepper_gif(L, tmp_path / "steps.gif", seconds_per_step=0.5)
+    with image.open(path) as gif:
+        assert gif.format == "GIF"
+        assert gif.n_frames == len(step_views(L))
+        assert gif.info["duration"] == 500
+
+
+def test_gif_without_the_graphviz_program_says_how_to_install_it(tmp_path, monkeypatch):
+    monkeypatch.setenv("PATH", "/nonexistent")
+    with pytest.raises(GraphvizNotFoundError, match="apt-get install graphviz"):
+        stepper_gif(expression(), tmp_path / "steps.gif")
+    assert not (tmp_path / "steps.gif").exists()
+
+
+def test_widget_slider_moves_through_the_views():
+    pytest.importorskip("ipywidgets")
+    L = expression()
+    widget = step_widget(L)
+    slider, picture = widget.children
+    views = step_views(L)
+    assert slider.max == len(views) - 1
+    slider.value = 2
+    assert html.escape(views[2].caption) in picture.value and "<svg" in picture.value
+
+
+def test_widget_without_ipywidgets_shows_the_page_inline(monkeypatch):
+    pytest.importorskip("IPython")
+    import builtins
+
+    real_import = builtins.__import__
+
+    def no_ipywidgets(name, *args, **kwargs):
+        if name == "ipywidgets":
+            raise ImportError("no ipywidgets here")
+        return real_import(name, *args, **kwargs)
+
+    monkeypatch.setattr(builtins, "__import__", no_ipywidgets)
+    shown = step_widget(expression())
+    assert type(shown).__name__ == "HTML" and "<iframe srcdoc=" in shown.data
