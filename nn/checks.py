@@ -60,6 +60,10 @@ def _is_number(x: object) -> bool:
     return isinstance(x, numbers.Real) and math.isfinite(float(x))  # type: ignore[arg-type]
 
 
+def _name(fn: object) -> str:
+    return getattr(fn, "__name__", "your function")
+
+
 def _call_student(check: str, fn: Callable, *args: object, **kwargs: object) -> object:
     """Call the student's function; a NotImplementedError means the TODO is still there."""
     if not callable(fn):
@@ -73,7 +77,7 @@ def _call_student(check: str, fn: Callable, *args: object, **kwargs: object) -> 
     try:
         return fn(*args, **kwargs)
     except NotImplementedError:
-        raise CheckFailure(check, f"{getattr(fn, '__name__', 'your function')} is still a TODO",
+        raise CheckFailure(check, f"{_name(fn)} is still a TODO",
                            TODO_HINT, "todo") from None
 
 
@@ -155,7 +159,8 @@ def _student_local_grads(check: str, op: Op, local_grads: Callable, point: tuple
     if op.arity == 1 and answer is not None and not isinstance(answer, (tuple, list)):
         answer = (answer,)
     if answer is None or (isinstance(answer, (tuple, list)) and None in answer):
-        raise CheckFailure(check, "your function returned None", TODO_HINT, "todo")
+        raise CheckFailure(check, f"{_name(local_grads)} returned {answer!r}: is it still a TODO?",
+                           TODO_HINT, "todo")
     if not isinstance(answer, (tuple, list)) or len(answer) != op.arity:
         raise CheckFailure(check, f"expected {op.arity} derivative(s), one per input, got {answer!r}",
                            "Return a tuple with one local derivative per input, e.g. "
@@ -234,7 +239,8 @@ def check_backward_by_hand(backward_by_hand: Callable[..., object],
     nodes = build()
     _call_student(check, backward_by_hand, **nodes)
     if all(node.grad == 0.0 for node in nodes.values()):
-        raise CheckFailure(check, "your function set no gradient (all are still 0)",
+        raise CheckFailure(check, f"{_name(backward_by_hand)} set no gradient (all are still 0): "
+                           "is it still a TODO?",
                            TODO_HINT + f" Start with {root_name}.grad = 1.0.", "todo")
     names = {node: name for name, node in reference.items()}
     order = topological_order(reference[root_name])
@@ -311,7 +317,8 @@ def check_neuron_forward(neuron_forward: Callable[..., object], activation: str 
                                                     enumerate(weights)], Value(bias, label="b"),
                             list(inputs))
         if out is None:
-            raise CheckFailure(check, "your function returned None", TODO_HINT, "todo")
+            raise CheckFailure(check, f"{_name(neuron_forward)} returned None: is it still a TODO?",
+                               TODO_HINT, "todo")
         if not isinstance(out, Value):
             raise CheckFailure(check, f"expected a Value, got {type(out).__name__} {out!r}",
                                "Build the output from the weights with Value ops (w * x, +, "
@@ -428,7 +435,7 @@ def check_accuracy(model: Callable[[list[float]], object] | None, X: Sequence[Se
     """
     check = f"check_accuracy(target={target:.0%})"
     if model is None:
-        raise CheckFailure(check, "model is None", TODO_HINT, "todo")
+        raise CheckFailure(check, "the model is None: is training it still a TODO?", TODO_HINT, "todo")
     if len(X) != len(y) or not X:
         raise ValueError(f"{check}: X and y must be the same non-zero length, "
                          f"got {len(X)} and {len(y)}")

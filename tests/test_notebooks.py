@@ -58,7 +58,7 @@ def execute(path: Path, variant: str):
         allow_errors=(variant == "unsolved"),
         resources={"metadata": {"path": str(path.parent)}},
     )
-    client.execute()
+    client.execute(env={**os.environ, "MPLBACKEND": "Agg"})  # the kernel's environment: no plot windows
     return notebook
 
 
@@ -74,8 +74,6 @@ VARIANT_OF_TEST = {
 def runs(request):
     """{(path, variant): Future of the executed notebook}, for the selected tests only,
     started in test order in a pool of 2 (each kernel is its own process)."""
-    saved = os.environ.get("MPLBACKEND")
-    os.environ["MPLBACKEND"] = "Agg"  # the kernels inherit it: no plot windows
     jobs = [(item.callspec.params["path"], VARIANT_OF_TEST[item.originalname])
             for item in request.session.items if getattr(item, "originalname", "") in VARIANT_OF_TEST]
     with ThreadPoolExecutor(max_workers=2) as pool:
@@ -83,10 +81,6 @@ def runs(request):
         yield futures
         for future in futures.values():
             future.cancel()  # after a Ctrl-C or -x, don't start the rest
-    if saved is None:
-        os.environ.pop("MPLBACKEND", None)
-    else:
-        os.environ["MPLBACKEND"] = saved
 
 
 def errors(notebook) -> list[tuple[int, object]]:
