@@ -57,6 +57,25 @@ def test_custom_swish_op_passes_gradcheck_inside_an_expression() -> None:
     assert str(report) == "gradcheck passed for all 2 input(s)"
 
 
+def test_custom_op_keeps_its_declaration_and_defaults_symbol_to_name() -> None:
+    assert (SWISH.name, SWISH.symbol, SWISH.arity, SWISH.params) == ("swish", "swish", 1, ())
+    assert SWISH.formula == "x/(1 + exp(-x))"
+    assert SWISH.derivatives == ("1/(1 + exp(-x)) + x*exp(-x)/(1 + exp(-x))**2",)
+    bare = Op("bare", math.sin, lambda x, out: (math.cos(x),))
+    assert (bare.formula, bare.derivatives, bare.symbol) == ("", (), "bare")
+    assert Op("plus", lambda x, y: x + y, lambda x, y, out: (1.0, 1.0), symbol="+").symbol == "+"
+
+
+def test_custom_two_input_op_works_with_backward_and_gradcheck() -> None:
+    hypot = Op("hypot", lambda x, y: math.hypot(x, y), lambda x, y, out: (x / out, y / out),
+               formula="sqrt(x**2 + y**2)")
+    a, b = Value(3.0), Value(4.0)
+    h = hypot(a, b)
+    h.backward()
+    assert (h.data, a.grad, b.grad) == (5.0, 0.6, 0.8)
+    assert gradcheck(hypot, [1.5, -2.5]).ok
+
+
 def test_custom_op_applies_to_plain_numbers_too() -> None:
     assert SWISH(0.0).data == 0.0 and SWISH(2).inputs[0].data == 2.0
 

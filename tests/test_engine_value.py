@@ -109,6 +109,27 @@ def test_failed_backward_through_sqrt_at_zero_leaves_grads_unchanged() -> None:
     assert (x.grad, w.grad) == (0.25, -1.0)
 
 
+def test_failed_backward_names_the_step_where_the_gradient_overflowed() -> None:
+    x = Value(1e-300)
+    L = (x * 1e300) * 1e300               # value 1e300; dL/dx = 1e300 * 1e300 = inf
+    with pytest.raises(OverflowError) as error:
+        L.backward()
+    assert str(error.value).startswith(
+        "backward: a gradient became inf at mul(1e-300, 1e+300): its local derivative "
+        "there is 1e+300, times the incoming gradient 1e+300")
+    assert x.grad == 0.0
+
+
+def test_gradient_overflowing_only_when_summed_gets_the_general_message() -> None:
+    x = Value(1e-300)
+    L = x * 1e308 + x * 1e308             # each path gives 1e308; their sum is inf
+    with pytest.raises(OverflowError) as error:
+        L.backward()
+    assert str(error.value) == ("backward: a gradient overflowed to inf; gradients are left "
+                                "as they were before backward")
+    assert x.grad == 0.0
+
+
 def test_zero_gradient_through_infinite_local_derivative_gives_zero_not_nan() -> None:
     x = Value(0.0)
     (x.sqrt() * 0.0).backward()         # 0 * inf would be nan; no gradient arrives at all
@@ -252,6 +273,11 @@ def test_in_place_operators_make_new_nodes() -> None:
     assert a.data == 16.0                # (((2 + 1) * 3 - 1) / 2) ** 2
     a.backward()
     assert original.grad == 12.0         # 2 * 4 * (3 / 2)
+
+
+def test_leaky_relu_default_slope_is_one_hundredth() -> None:
+    assert Value(-1.0).leaky_relu().data == -0.01
+    assert Value(-1.0).leaky_relu().op is ops.leaky_relu(0.01)
 
 
 def test_unary_plus_returns_the_same_value() -> None:
