@@ -42,6 +42,7 @@ def test_without_the_graphviz_program_the_svg_and_page_are_still_written(tmp_pat
     (["graph", "exp(a)", "exp=1", "a=1"], "function name"),
     (["graph", "log(a)", "a=-1"], "log is defined only for x > 0"),
     (["graph", "a", "a=1", "--frame", "5"], "--frame 5"),
+    (["graph", "sqrt(a)", "a=0"], "a gradient became inf at sqrt(0.0)"),
 ])
 def test_bad_input_exits_with_status_2_and_says_why(argv, message, tmp_path, capsys):
     assert main([*argv, "-o", str(tmp_path)]) == 2

@@ -1,5 +1,6 @@
 """viz.expr: a whitelist parser, never eval; refusals point at the offending part with a caret."""
 import math
+import re
 
 import pytest
 
@@ -91,3 +92,16 @@ def test_a_long_expression_is_evaluated_and_a_too_long_one_is_refused_clearly():
     assert parse_expression(" + ".join(["a"] * 500)).evaluate({"a": 1.0}).data == 500.0
     with pytest.raises(ExpressionError, match="too long or too deeply nested"):
         parse_expression(" + ".join(["a"] * 100_000))
+
+
+@pytest.mark.parametrize("text, underlined, says", [
+    ("a * 1" + "0" * 400, "1" + "0" * 400, "the number is too large for a float"),
+    ("1e400", "1e400", "the number is too large for a float"),
+    ("a + 1e308 * 10", "1e308 * 10", "1e308 * 10: the result is too large for a float"),
+    ("9 ** 9 ** 9", "9 ** 9 ** 9", "9 ** 9 ** 9: the result is too large for a float"),
+    ("a + 1 / 0", "1 / 0", "1 / 0: division by zero"),
+])
+def test_arithmetic_on_plain_numbers_that_fails_is_named_and_pointed_at(text, underlined, says):
+    with pytest.raises(ExpressionError, match=re.escape(says)) as error:
+        parse_expression(text).evaluate({"a": 1.0})
+    assert caret_under(error.value) == underlined

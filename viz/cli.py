@@ -72,7 +72,10 @@ def graph_command(expression: str, assignments: Sequence[str], *, out: str | Pat
     root = parsed.evaluate(values)
     if not root.label:
         root.label = "out" if "L" in values else "L"
-    root.backward()
+    try:
+        root.backward()
+    except OverflowError as error:  # e.g. sqrt(a) at a=0: an infinite derivative
+        raise UsageError(f"{error}; choose other values") from None
 
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)

@@ -11,6 +11,7 @@ lambdas, comprehensions, strings, other calls...) is refused with an
 from __future__ import annotations
 
 import ast
+import math
 import operator
 from collections.abc import Callable, Mapping
 
@@ -105,22 +106,33 @@ class Expression:
         return result if isinstance(result, Value) else Value(result)
 
     def _apply(self, node: ast.AST, arguments: list, variables: Mapping[str, Value]):
-        if isinstance(node, ast.Constant):
-            return float(node.value)
+        """The value of one node, from its children's values (Values or plain floats)."""
         if isinstance(node, ast.Name):
             if node.id not in variables:
                 raise self._error(f"unknown variable {node.id!r}: give its value, e.g. {node.id}=1.5", node)
             return variables[node.id]
         try:
-            if isinstance(node, ast.BinOp):
-                return _OPERATORS[type(node.op)](*arguments)
-            if isinstance(node, ast.UnaryOp):
-                return _UNARY[type(node.op)](*arguments)
-            return self._call(node, arguments)
+            if isinstance(node, ast.Constant):
+                result = float(node.value)
+            elif isinstance(node, ast.BinOp):
+                result = _OPERATORS[type(node.op)](*arguments)
+            elif isinstance(node, ast.UnaryOp):
+                result = _UNARY[type(node.op)](*arguments)
+            else:
+                result = self._call(node, arguments)
+        except ExpressionError:
+            raise
         except (ValueError, ZeroDivisionError, OverflowError, TypeError) as error:
-            if isinstance(error, ExpressionError):
-                raise
-            raise self._error(str(error), node) from None
+            if any(isinstance(x, Value) for x in arguments):
+                raise self._error(str(error), node) from None  # the engine's message names the op
+            raise self._error(f"{self._source(node)}: {_plain_reason(error, node)}", node) from None
+        if isinstance(result, float) and not math.isfinite(result):  # float arithmetic gives inf silently
+            raise self._error(f"{self._source(node)}: {_plain_reason(OverflowError(), node)}", node)
+        return result
+
+    def _source(self, node: ast.AST) -> str:
+        start, end = _columns(self.text, node)
+        return self.text[start:end]
 
     def _call(self, node: ast.Call, arguments: list):
         name = node.func.id
@@ -196,6 +208,16 @@ def _call_problem(node: ast.Call) -> str:
         expected = " or ".join(str(n) for n in counts)
         return f"{name}() takes {expected} argument(s), got {len(node.args)}"
     return ""
+
+
+def _plain_reason(error: Exception, node: ast.AST) -> str:
+    """Python's own message for arithmetic on plain floats, in words for humans."""
+    if isinstance(error, OverflowError):
+        what = "the number" if isinstance(node, ast.Constant) else "the result"
+        return f"{what} is too large for a float"
+    if isinstance(error, ZeroDivisionError):
+        return "division by zero"
+    return str(error)
 
 
 def _children(node: ast.AST) -> list[ast.AST]:
