@@ -88,29 +88,21 @@ def test_domain_errors_become_expression_errors_pointing_at_the_op(text, values)
     assert "^" in str(raised.value)
 
 
-@pytest.mark.xfail(strict=True, reason="viz.expr bug: a literal too large for a float "
-                   "(10**400 written out) raises a bare OverflowError from float()")
 def test_huge_integer_literal_is_an_expression_error() -> None:
     with pytest.raises(ExpressionError):
         parse_expression("a * 1" + "0" * 400).evaluate({"a": 1.0})
 
 
-@pytest.mark.xfail(strict=True, reason="viz.expr bug: the literal 1e400 alone (inf) reaches "
-                   "Value() outside the error wrapper: ValueError with no caret")
 def test_infinite_literal_alone_is_an_expression_error() -> None:
     with pytest.raises(ExpressionError):
         parse_expression("1e400").evaluate({})
 
 
-@pytest.mark.xfail(strict=True, reason="viz.expr: overflow between two constants shows "
-                   "Python's \"(34, 'Numerical result out of range')\", not the operation")
 def test_overflow_between_constants_names_the_operation() -> None:
     with pytest.raises(ExpressionError) as raised:
         parse_expression("9 ** 9 ** 9").evaluate({})
     assert "**" in raised.value.message or "pow" in raised.value.message
 
 
-@pytest.mark.xfail(strict=True, reason="viz.cli bug: backward's OverflowError (sqrt at 0) "
-                   "is not caught by main(): a traceback instead of exit status 2")
 def test_cli_backward_overflow_is_reported_not_a_traceback(tmp_path: Path) -> None:
     assert main(["graph", "sqrt(a)", "a=0", "--out", str(tmp_path)]) == 2
