@@ -7,6 +7,8 @@
     stepper_html(L, path)    a self-contained page that steps through backpropagation
     stepper_gif(L, path)     the same as an animated GIF (needs the Graphviz program)
     step_widget(L)           the stepper in Jupyter
+    viz.plots                matplotlib figures: plot_history, plot_decision_boundary,
+                             plot_loss_surface, plot_activation (imported on first use)
 
 Nothing here changes how gradients are computed: every number drawn is read from the
 engine (``node.data``, ``node.grad``, ``node.local_grads``, ``node.propagate()``).
@@ -21,4 +23,16 @@ __all__ = [
     "Graph", "draw_graph", "draw_dot", "draw_neuron", "count_nodes",
     "backprop_steps", "forward_steps", "BackwardFrame", "ForwardFrame", "InputUpdate",
     "step_views", "stepper_html", "stepper_gif", "step_widget",
+    "plot_history", "plot_decision_boundary", "plot_loss_surface", "plot_activation",
 ]
+
+_PLOTS = {"plot_history", "plot_decision_boundary", "plot_loss_surface", "plot_activation",
+          "decision_grid", "gradient_descent_path"}
+
+
+def __getattr__(name: str):
+    # The plots need matplotlib, which takes a while to import: load it on first use.
+    if name in _PLOTS:
+        from . import plots
+        return getattr(plots, name)
+    raise AttributeError(f"module 'viz' has no attribute {name!r}")
