@@ -26,7 +26,7 @@ NOTEBOOKS = Path(__file__).resolve().parent.parent / "notebooks"
 TUTORIALS = sorted(NOTEBOOKS.glob("[0-9][0-9]_*.ipynb"))
 EXERCISES = sorted((NOTEBOOKS / "exercises").glob("ex*.ipynb"))
 ALL_NOTEBOOKS = sorted(p for p in NOTEBOOKS.rglob("*.ipynb") if ".ipynb_checkpoints" not in p.parts)
-CELL_TIMEOUT = 300  # seconds; generous for a loaded CI machine: a hang fails, a slow run passes
+CELL_TIMEOUT = 300  # seconds, per cell and for a kernel to start: a hang fails, a slow machine passes
 SOLUTION_TAG = "solution:"
 
 
@@ -54,7 +54,7 @@ def execute(path: Path, variant: str):
     if variant == "solved":
         notebook = solved(notebook)
     client = nbclient.NotebookClient(
-        notebook, timeout=CELL_TIMEOUT, kernel_name="python3",
+        notebook, timeout=CELL_TIMEOUT, startup_timeout=CELL_TIMEOUT, kernel_name="python3",
         allow_errors=(variant == "unsolved"),
         resources={"metadata": {"path": str(path.parent)}},
     )
