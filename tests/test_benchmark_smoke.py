@@ -138,6 +138,12 @@ def tiny_run_results() -> dict:
     return bench.run_benchmarks(TINY)
 
 
+def test_chain_check_accepts_the_known_gradient_and_flags_any_other():
+    chain = {"nodes": 11, "build_seconds": 0.0, "backward_seconds": 0.0}
+    assert "as expected" in bench._check_chain({**chain, "grad_factor": 0.5 * 4})
+    assert "WRONG, expected 2.0" in bench._check_chain({**chain, "grad_factor": 2.5})
+
+
 @pytest.mark.parametrize("markdown", [False, True])
 def test_a_tiny_full_run_prints_every_row_and_every_target(tiny_run_results, markdown):
     report = bench.render(bench.summarize(tiny_run_results), TINY, markdown)

@@ -23,6 +23,7 @@ import platform
 import statistics
 import subprocess
 import sys
+import textwrap
 from dataclasses import dataclass
 from importlib import metadata
 from pathlib import Path
@@ -140,6 +141,7 @@ def summarize(results: dict) -> dict[str, dict[str, float | str]]:
             else:
                 numbers["chain_backward"] = chain["backward_seconds"]
                 numbers["chain_seconds"] = chain["build_seconds"] + chain["backward_seconds"]
+                numbers["chain_check"] = _check_chain(chain)
         if "memory" in measured:
             memory = measured["memory"]
             if "error" in memory:
@@ -154,6 +156,13 @@ def summarize(results: dict) -> dict[str, dict[str, float | str]]:
         if isinstance(reference, float) and isinstance(numbers["step"], float):
             numbers["speedup"] = reference / numbers["step"]
     return summary
+
+
+def _check_chain(chain: dict) -> str:
+    """Did the chain's backward give the known answer d end/dc = 0.5 * (number of *c)?"""
+    expected = 0.5 * ((chain["nodes"] - 2) // 2)
+    verdict = "as expected" if chain["grad_factor"] == expected else f"WRONG, expected {expected}"
+    return f"{chain['nodes']:,} nodes, d end/dc = {chain['grad_factor']} ({verdict})"
 
 
 # --------------------------------------------------------------------- reporting
@@ -207,6 +216,10 @@ def render(summary: dict, sizes: Sizes, markdown: bool) -> str:
         f" median of {sizes.steps} consecutive steps after {sizes.warmup} warm-up steps,"
         " each library in a fresh process. 'gc off in steps': the cyclic garbage collector is"
         " disabled during each step and run, untimed, between steps.",
+        f"Chain: x -> relu -> *c -> relu -> ... ({sizes.chain_nodes:,} nodes with the leaves x and c),"
+        " each library in a fresh process. "
+        + "; ".join(f"{label}: {numbers['chain_check']}"
+                    for label, numbers in summary.items() if "chain_check" in numbers) + ".",
         f"Memory: the training graph on {sizes.memory_points} points after backward, per node"
         " (op results and leaves; PyTorch's count is glassgrad's for the same computation)."
         " tracemalloc sees only Python's allocator: for PyTorch it misses the C++ tensors and"
@@ -216,7 +229,7 @@ def render(summary: dict, sizes: Sizes, markdown: bool) -> str:
     return "\n\n".join([
         "\n".join(machine_info()),
         format_table(header, rows, markdown),
-        "\n".join(("* " if markdown else "") + note for note in notes),
+        "\n".join("* " + note if markdown else textwrap.fill(note, width=100) for note in notes),
         "\n".join(target_lines(summary.get("glassgrad", {}), sizes, markdown)),
     ])
 
