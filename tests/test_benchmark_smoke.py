@@ -6,6 +6,7 @@ claim, and that a whole run, in child processes, prints a complete table.
 """
 from __future__ import annotations
 
+import gc
 import math
 import subprocess
 import sys
@@ -64,6 +65,14 @@ def test_training_steps_lower_the_loss_and_leave_gradients_zeroed(library):
     losses = [workloads.training_step(model, points, labels, learning_rate=0.1) for _ in range(5)]
     assert losses[-1] < losses[0]
     assert all(model.scalars.grad_of(p) == 0.0 for p in model.parameters())
+
+
+@pytest.mark.parametrize("collect_garbage", [True, False])
+def test_time_training_steps_times_each_step_after_warmup_and_restores_gc(collect_garbage):
+    seconds = workloads.time_training_steps(load("glassgrad"), n_points=3, steps=2, warmup=1,
+                                            collect_garbage=collect_garbage)
+    assert len(seconds) == 2 and all(s >= 0.0 for s in seconds)
+    assert gc.isenabled()
 
 
 def test_make_moons_gives_two_balanced_noisy_half_circles():
@@ -135,7 +144,7 @@ TINY = bench.Sizes(n_points=3, steps=1, warmup=0, chain_nodes=3 * sys.getrecursi
 @pytest.fixture(scope="module")
 def tiny_run_results() -> dict:
     """One run of every workload at TINY sizes, in child processes as in a real run."""
-    return bench.run_benchmarks(TINY)
+    return bench.run_benchmarks(TINY, clock="cpu")
 
 
 def test_chain_check_accepts_the_known_gradient_and_flags_any_other():
@@ -146,7 +155,8 @@ def test_chain_check_accepts_the_known_gradient_and_flags_any_other():
 
 @pytest.mark.parametrize("markdown", [False, True])
 def test_a_tiny_full_run_prints_every_row_and_every_target(tiny_run_results, markdown):
-    report = bench.render(bench.summarize(tiny_run_results), TINY, markdown)
+    report = bench.render(bench.summarize(tiny_run_results), TINY, markdown, clock="cpu")
+    assert bench.CLOCK_TEXT["cpu"] in report
     for row in bench.ROWS:
         assert row.label in report
     for target in bench.TARGETS:

@@ -51,6 +51,10 @@ QUICK = Sizes(n_points=20, steps=3, warmup=1, chain_nodes=20_000, memory_points=
               timeout_seconds=300.0)
 
 
+CLOCK_TEXT = {"wall": "wall-clock seconds (time.perf_counter)",
+              "cpu": "CPU seconds of the measuring process (time.process_time; --cpu-time)"}
+
+
 @dataclass(frozen=True)
 class Target:
     text: str
@@ -103,8 +107,10 @@ def run_in_fresh_process(task: dict, timeout_seconds: float) -> dict:
     return json.loads(done.stdout.strip().splitlines()[-1])
 
 
-def run_benchmarks(sizes: Sizes, report: Callable[[str], None] = lambda _: None) -> dict:
-    """Every workload of every row of ROWS: {row label: {workload: result dict}}."""
+def run_benchmarks(sizes: Sizes, report: Callable[[str], None] = lambda _: None,
+                   clock: str = "wall") -> dict:
+    """Every workload of every row of ROWS: {row label: {workload: result dict}}.
+    ``clock`` is "wall" (elapsed time) or "cpu" (this process's CPU time)."""
     results: dict[str, dict[str, dict]] = {}
     for row in ROWS:
         results[row.label] = {}
@@ -115,7 +121,8 @@ def run_benchmarks(sizes: Sizes, report: Callable[[str], None] = lambda _: None)
             report(f"{row.label}: {workload} ...")
             task = {"workload": workload, "library": row.library, "n_points": sizes.n_points,
                     "steps": sizes.steps, "warmup": sizes.warmup,
-                    "collect_garbage": row.collect_garbage, "n_nodes": sizes.chain_nodes}
+                    "collect_garbage": row.collect_garbage, "n_nodes": sizes.chain_nodes,
+                    "clock": clock}
             if workload == "memory":
                 task["n_points"] = sizes.memory_points
             results[row.label][workload] = run_in_fresh_process(task, sizes.timeout_seconds)
@@ -192,7 +199,7 @@ def _ratio(value: float | str | None, reference: float | str | None) -> str:
     return ""
 
 
-def render(summary: dict, sizes: Sizes, markdown: bool) -> str:
+def render(summary: dict, sizes: Sizes, markdown: bool, clock: str = "wall") -> str:
     """The whole report: machine, table, footnotes and targets, as text."""
     micrograd = summary.get("micrograd", {})
     chain = f"{sizes.chain_nodes:,}-node chain"
@@ -227,7 +234,7 @@ def render(summary: dict, sizes: Sizes, markdown: bool) -> str:
         " Ratios in parentheses are against micrograd.",
     ]
     return "\n\n".join([
-        "\n".join(machine_info()),
+        "\n".join(machine_info() + [f"Times: {CLOCK_TEXT[clock]}"]),
         format_table(header, rows, markdown),
         "\n".join("* " + note if markdown else textwrap.fill(note, width=100) for note in notes),
         "\n".join(target_lines(summary.get("glassgrad", {}), sizes, markdown)),
@@ -271,10 +278,15 @@ def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--quick", action="store_true", help="small sizes, for a smoke test")
     parser.add_argument("--markdown", action="store_true", help="print a Markdown table")
+    parser.add_argument("--cpu-time", action="store_true",
+                        help="time with CPU seconds of the process instead of the wall clock "
+                             "(steadier when other jobs share the machine)")
     args = parser.parse_args(argv)
     sizes = QUICK if args.quick else FULL
-    results = run_benchmarks(sizes, report=lambda text: print(text, file=sys.stderr, flush=True))
-    print(render(summarize(results), sizes, args.markdown))
+    clock = "cpu" if args.cpu_time else "wall"
+    results = run_benchmarks(sizes, report=lambda text: print(text, file=sys.stderr, flush=True),
+                             clock=clock)
+    print(render(summarize(results), sizes, args.markdown, clock))
 
 
 if __name__ == "__main__":
