@@ -393,3 +393,11 @@ def test_trained_moons_grid_has_both_classes_and_each_class_lies_in_its_region(t
 def test_trained_moons_decision_boundary_saves_a_png(trained_moons, tmp_path):
     model, X, y, _ = trained_moons
     assert_valid_png(plot_decision_boundary(model, X, y, resolution=30), tmp_path / "moons.png")
+
+
+def test_a_new_figure_shows_itself_as_png_in_jupyter_without_pyplot() -> None:
+    # IPython's display machinery is what a notebook uses for a cell's last value.
+    formatters = pytest.importorskip("IPython.core.formatters")
+    figure = plot_activation(lambda x: x.tanh())
+    data, _ = formatters.DisplayFormatter().format(figure)
+    assert data["image/png"].startswith(b"\x89PNG\r\n\x1a\n")

@@ -19,6 +19,7 @@ Gradients come from the engine's ``backward()``: nothing here differentiates any
 from __future__ import annotations
 
 import inspect
+import io
 import math
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
@@ -34,11 +35,24 @@ CLASS_COLOURS = ("#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd",
                  "#8c564b", "#e377c2", "#7f7f7f", "#bcbd22", "#17becf")
 
 
+class PlotFigure(Figure):
+    """A matplotlib Figure that shows itself in Jupyter, without pyplot.
+
+    Jupyter draws a bare Figure only once pyplot has set up its inline backend; this
+    one carries its own picture, so the last line of a cell shows the plot either way.
+    """
+
+    def _repr_png_(self) -> bytes:
+        buffer = io.BytesIO()
+        self.savefig(buffer, format="png")
+        return buffer.getvalue()
+
+
 def _figure_and_axes(ax: Axes | None, figsize: tuple[float, float] = (6.0, 4.5)) -> tuple[Figure, Axes]:
     """``ax`` and its figure, or a new Figure with one Axes."""
     if ax is not None:
         return ax.figure, ax
-    figure = Figure(figsize=figsize, layout="constrained")
+    figure = PlotFigure(figsize=figsize, layout="constrained")
     return figure, figure.add_subplot()
 
 
@@ -69,7 +83,7 @@ def plot_history(history: object, ax: Axes | None = None) -> Figure:
         figure, loss_ax = ax.figure, ax
         accuracy_ax = ax.twinx() if accuracy else None
     else:
-        figure = Figure(figsize=(10.0 if accuracy else 6.0, 4.0), layout="constrained")
+        figure = PlotFigure(figsize=(10.0 if accuracy else 6.0, 4.0), layout="constrained")
         axes = figure.subplots(1, 2 if accuracy else 1, squeeze=False)[0]
         loss_ax, accuracy_ax = axes[0], (axes[1] if accuracy else None)
     loss_ax.plot(epochs, loss, color=CLASS_COLOURS[0], label="loss")
