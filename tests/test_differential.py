@@ -61,18 +61,21 @@ TORCH_FNS.update({name: case.torch_fn for case in OP_CASES
 TORCH_FNS["leaky_relu(0.1)"] = lambda torch, x: torch.nn.functional.leaky_relu(x, 0.1)
 
 
-def run_torch(program: Program) -> tuple[float, list[float]]:
-    torch = _torch()
-
+def torch_backend(torch, requires_grad: bool):
+    """``Program.run``'s two callbacks for PyTorch: leaves and op application."""
     def make_leaf(x: float):
-        return torch.tensor(x, dtype=torch.float64, requires_grad=True)
+        return torch.tensor(x, dtype=torch.float64, requires_grad=requires_grad)
 
     def apply(op_id: str, args):
         tensors = [a if isinstance(a, torch.Tensor) else torch.tensor(a, dtype=torch.float64)
                    for a in args]
         return TORCH_FNS[op_id](torch, *tensors)
 
-    leaves, root = program.run(make_leaf, apply)
+    return make_leaf, apply
+
+
+def run_torch(program: Program) -> tuple[float, list[float]]:
+    leaves, root = program.run(*torch_backend(_torch(), requires_grad=True))
     if root.requires_grad:
         root.backward()
     return root.item(), [0.0 if leaf.grad is None else leaf.grad.item() for leaf in leaves]
@@ -131,12 +134,7 @@ def test_out_of_domain_graph_raises_documented_error_exactly_where_pytorch_gives
 
 
 def run_torch_forward(program: Program, torch) -> float:
-    def apply(op_id: str, args):
-        tensors = [a if isinstance(a, torch.Tensor) else torch.tensor(a, dtype=torch.float64)
-                   for a in args]
-        return TORCH_FNS[op_id](torch, *tensors)
-
-    return program.run(lambda x: torch.tensor(x, dtype=torch.float64), apply)[1].item()
+    return program.run(*torch_backend(torch, requires_grad=False))[1].item()
 
 
 @pytest.mark.parametrize("program", [chain_program(2_000), wide_sum_program(300)],
