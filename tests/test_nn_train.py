@@ -128,3 +128,25 @@ def test_predict_and_accuracy_threshold_a_single_score_at_zero():
 def test_fit_explains_bad_arguments(moons, call, message):
     with pytest.raises(ValueError, match=message):
         call(*moons)
+
+
+def test_fit_pauses_the_cycle_collector_during_an_epoch_and_restores_it() -> None:
+    # glassgrad graphs have no reference cycles, so fit may skip the cyclic collector.
+    import gc
+
+    import nn
+    seen = []
+
+    def loss_that_looks(outputs, labels):
+        seen.append(gc.isenabled())
+        return nn.mse(outputs, labels)
+
+    X, y = nn.make_moons(8, noise=0.1, seed=0)
+    nn.fit(nn.MLP(2, [3, 1], seed=0), X, y, loss=loss_that_looks, epochs=2, progress=False)
+    assert seen == [False, False] and gc.isenabled()
+    gc.disable()
+    try:
+        nn.fit(nn.MLP(2, [3, 1], seed=0), X, y, loss=loss_that_looks, epochs=1, progress=False)
+        assert not gc.isenabled()  # a collector the caller turned off stays off
+    finally:
+        gc.enable()
