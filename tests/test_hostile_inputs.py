@@ -40,6 +40,11 @@ HOSTILE = [
             ("Value()", "ndarray", "array([1., 2.])")),
     Hostile("Value(numpy complex)", lambda: Value(np.complex128(1j)), TypeError,
             ("Value()", "complex numbers are not supported")),
+    # np.complex128 is a Python complex; np.complex64 and 0-d complex arrays are not
+    Hostile("Value(np.complex64)", lambda: Value(np.complex64(1j)), TypeError,
+            ("Value()", "complex numbers are not supported")),
+    Hostile("Value(0-d complex array)", lambda: Value(np.array(1j)), TypeError,
+            ("Value()", "complex numbers are not supported")),
     Hostile("Value(Value)", lambda: Value(Value(1.0)), TypeError,
             ("Value()", "Value(data=1.0", "Value(v.data)")),
     Hostile("Value(label=int)", lambda: Value(1.0, label=3), TypeError, ("label", "int", "3")),

@@ -79,6 +79,14 @@ def test_pow_with_value_exponent_at_zero_base_matches_pytorch() -> None:
         assert node.local_grads == (torch_base.grad.item(), torch_exponent.grad.item())
 
 
+@pytest.mark.parametrize("n, x", [(-1.0, 1e-160), (-1.0, -1e-160), (-2.0, 1e-110), (-2.0, -1e-110),
+                                  (-3.0, -1e-80), (-0.5, 1e-300), (-1.5, 1e-200)])
+def test_overflowing_power_derivative_matches_pytorch_infinity(n: float, x: float) -> None:
+    reference = torch.tensor(x, dtype=torch.float64, requires_grad=True)
+    torch.pow(reference, n).backward()
+    assert (Value(x) ** n).local_grads == (reference.grad.item(),)
+
+
 @pytest.mark.parametrize("x", [-1000.0, -40.0, 40.0, 1000.0])
 def test_saturated_tanh_and_sigmoid_gradients_match_pytorch(x: float) -> None:
     for method, torch_fn in [(Value.tanh, torch.tanh), (Value.sigmoid, torch.sigmoid)]:

@@ -30,6 +30,24 @@ def test_pow_with_value_exponent_and_overflowing_derivative_gives_inf() -> None:
     assert node.data == pytest.approx(1e150) and node.local_grads[0] == -math.inf
 
 
+OVERFLOWING_POWER_DERIVATIVES = [  # (n, x, d/dx x**n = n * x**(n-1)): too big for a float
+    (-1.0, 1e-160, -math.inf),    # -1 * x**-2, x**-2 > 0
+    (-1.0, -1e-160, -math.inf),   # an even power of a negative x is positive too
+    (-2.0, 1e-110, -math.inf),    # -2 * x**-3, x**-3 > 0
+    (-2.0, -1e-110, math.inf),    # -2 * x**-3, x**-3 < 0 for negative x
+    (-3.0, -1e-80, -math.inf),    # -3 * x**-4, x**-4 > 0
+    (-0.5, 1e-300, -math.inf),    # fractional n: x > 0 only
+    (-1.5, 1e-200, -math.inf),
+]
+
+
+@pytest.mark.parametrize("n, x, expected", OVERFLOWING_POWER_DERIVATIVES,
+                         ids=[f"x**{n:g} at {x:g}" for n, x, _ in OVERFLOWING_POWER_DERIVATIVES])
+def test_overflowing_power_derivative_is_infinite_with_the_right_sign(n, x, expected) -> None:
+    node = Value(x) ** n
+    assert math.isfinite(node.data) and node.local_grads == (expected,)
+
+
 def test_power_zero_of_a_subnormal_is_one_with_zero_derivative() -> None:
     node = Value(2.225073858507203e-309) ** 0   # found by hypothesis (test_engine_ops)
     assert (node.data, node.local_grads) == (1.0, (0.0,))
