@@ -65,7 +65,13 @@ class Op:
         symbol: str | None = None,
         params: tuple[float, ...] = (),
     ) -> None:
-        arity = len(inspect.signature(forward).parameters)
+        try:
+            arity = len(inspect.signature(forward).parameters)
+        except (TypeError, ValueError):
+            raise TypeError(
+                f"Op {name!r}: cannot tell how many inputs forward={forward!r} takes; "
+                "wrap it in a def or lambda, e.g. forward=lambda x, y: math.hypot(x, y)"
+            ) from None
         if not 1 <= arity <= 2:
             raise TypeError(f"Op {name!r}: forward must take 1 or 2 inputs, it takes {arity}")
         if len(inspect.signature(local_grads).parameters) != arity + 1:
@@ -228,10 +234,13 @@ STEP = Op("step", lambda x: 1.0 if x > 0.0 else 0.0, lambda x, out: (0.0,),
 # ------------------------------------------------- ops with a constant in them
 
 
-@functools.lru_cache(maxsize=256)
 def power(n: float) -> Op:
-    """x ** n for a constant n; d/dx x**n = n * x**(n - 1)."""
-    n = float(n)
+    """x ** n for a constant n; d/dx x**n = n * x**(n - 1). The same n gives the same Op."""
+    return _power(float(n))  # float first: the cache would tell 2 from 2.0
+
+
+@functools.lru_cache(maxsize=256)
+def _power(n: float) -> Op:
 
     def forward(x: float) -> float:
         _check_power(x, n)
@@ -245,10 +254,13 @@ def power(n: float) -> Op:
               derivatives=(f"{exact}*x**({exact} - 1)",), symbol=f"**{n:g}", params=(n,))
 
 
-@functools.lru_cache(maxsize=64)
 def leaky_relu(slope: float = 0.01) -> Op:
-    """x if x > 0 else slope * x; d/dx = 1 if x > 0 else slope."""
-    slope = float(slope)
+    """x if x > 0 else slope * x; d/dx = 1 if x > 0 else slope. The same slope, the same Op."""
+    return _leaky_relu(float(slope))
+
+
+@functools.lru_cache(maxsize=64)
+def _leaky_relu(slope: float) -> Op:
     exact = repr(slope)
     return Op(
         "leaky_relu",

@@ -314,8 +314,10 @@ def _to_float(x: object, where: str) -> float:
         try:
             number = float(x)  # type: ignore[arg-type]
         except OverflowError:
-            raise OverflowError(f"{where}: {x} is too large for a float") from None
-    elif isinstance(x, complex) or _is_numpy_scalar(x):
+            digits = str(x)
+            shown = digits if len(digits) <= 30 else f"{digits[:12]}...({len(digits)} digits)"
+            raise OverflowError(f"{where}: {shown} is too large for a float") from None
+    elif isinstance(x, complex) or getattr(getattr(x, "dtype", None), "kind", None) == "c":
         raise TypeError(f"{where} takes a real number; complex numbers are not supported, got {x!r}")
     else:
         shown = repr(x) if len(repr(x)) <= 60 else repr(x)[:57] + "..."
@@ -334,7 +336,7 @@ def _is_numpy_scalar(x: object) -> bool:
 
 def _is_numpy_real_scalar(x: object) -> bool:
     """NumPy bools, ints and floats, including 0-d arrays; not complex or strings."""
-    return _is_numpy_scalar(x) and getattr(x.dtype, "kind", "") in "biuf"  # type: ignore[attr-defined]
+    return _is_numpy_scalar(x) and getattr(x.dtype, "kind", None) in ("b", "i", "u", "f")  # type: ignore[attr-defined]
 
 
 def _explain_bad_gradient(order: list[Value]) -> str:

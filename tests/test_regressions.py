@@ -78,3 +78,28 @@ def test_softplus_far_left_is_exp_not_zero() -> None:
 def test_leaky_relu_slope_is_applied_only_left_of_zero() -> None:
     op = ops.leaky_relu(0.25)
     assert op(Value(-4.0)).data == -1.0 and op(Value(4.0)).data == 4.0
+
+
+def test_power_and_leaky_relu_give_the_same_op_for_int_and_float_constants() -> None:
+    assert ops.power(2) is ops.power(2.0)
+    assert ops.leaky_relu(1) is ops.leaky_relu(1.0)
+
+
+def test_op_from_a_builtin_without_signature_says_to_wrap_it() -> None:
+    from engine import Op
+    with pytest.raises(TypeError, match=r"Op 'hypot': .*wrap it in a def or lambda"):
+        Op("hypot", math.hypot, lambda x, y, out: (x / out, y / out))
+
+
+def test_huge_int_message_is_cut_short_and_says_how_many_digits() -> None:
+    with pytest.raises(OverflowError, match=r"'\+': 100000000000\.\.\.\(401 digits\) is too large"):
+        Value(1.0) + 10**400
+
+
+def test_duck_typed_scalar_without_a_dtype_kind_is_not_taken_for_a_number() -> None:
+    class Odd:
+        shape = ()
+        dtype = object()
+
+    with pytest.raises(TypeError, match="got Odd"):
+        Value(Odd())
