@@ -150,15 +150,8 @@ def draw_neuron(neuron, inputs: Sequence[float | Value], **options) -> Graph:
 
 
 def count_nodes(root: Value) -> int:
-    """How many Values the graph of ``root`` has (an iterative walk, no recursion)."""
-    seen = {root}
-    stack = [root]
-    while stack:
-        for node_input in stack.pop().inputs:
-            if node_input not in seen:
-                seen.add(node_input)
-                stack.append(node_input)
-    return len(seen)
+    """How many Values the graph of ``root`` has (the engine's iterative walk)."""
+    return len(topological_order(root))
 
 
 def node_name(node: Value, index: int) -> str:
