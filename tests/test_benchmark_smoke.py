@@ -170,7 +170,7 @@ def test_a_tiny_full_run_measures_every_installed_library(tiny_run_results):
     for row in bench.ROWS:
         for workload, result in tiny_run_results[row.label].items():
             expected_error = None if row.library in INSTALLED else "not installed"
-            if row.library == "micrograd" and workload == "chain":
+            if row.library == "micrograd" and workload == "chain" and "micrograd" in INSTALLED:
                 expected_error = "RecursionError"
             assert result.get("error") == expected_error, (row.label, workload, result)
 
