@@ -93,3 +93,11 @@ def test_widget_without_ipywidgets_shows_the_page_inline(monkeypatch):
     monkeypatch.setattr(builtins, "__import__", no_ipywidgets)
     shown = step_widget(expression())
     assert type(shown).__name__ == "HTML" and "<iframe srcdoc=" in shown.data
+
+
+def test_stepper_page_draws_the_given_parameters_in_the_parameter_style() -> None:
+    from viz.render import PARAMETER_COLOUR
+    w, x = Value(0.5, label="w"), Value(2.0, label="x")
+    out = (w * x).tanh()
+    marked, unmarked = stepper_html(out, parameters=[w]), stepper_html(out)
+    assert PARAMETER_COLOUR in marked and PARAMETER_COLOUR not in unmarked

@@ -104,7 +104,8 @@ def _draw(model, X: list[list[float]], y: list[int], history, *, neuron, point: 
         "loss_curve.png": _png(loss_curve),
         "decision_boundary.png": _png(boundary),
         "neuron_graph.svg": draw_neuron(neuron, point).svg().encode("utf-8"),
-        "neuron_stepper.html": stepper_html(neuron_output).encode("utf-8"),
+        "neuron_stepper.html": stepper_html(neuron_output, parameters=[*neuron.w, neuron.b]
+                                            ).encode("utf-8"),
     }
 
 

@@ -14,6 +14,7 @@ from __future__ import annotations
 import html
 import re
 from pathlib import Path
+from typing import Iterable
 
 from engine import Value
 
@@ -71,13 +72,16 @@ _SCRIPT = """
 
 
 def stepper_html(root: Value, path: str | Path | None = None, *, precision: int = 4,
-                 rankdir: str = "LR", max_nodes: int = DEFAULT_MAX_NODES) -> str:
+                 rankdir: str = "LR", parameters: Iterable[Value] = (),
+                 max_nodes: int = DEFAULT_MAX_NODES) -> str:
     """A self-contained HTML page that steps through backpropagation of ``root``.
 
     Returns the page's text and also writes it to ``path`` if one is given. The graph's
-    gradients are left as they were (see ``viz.stepper.step_views``).
+    gradients are left as they were (see ``viz.stepper.step_views``). ``parameters``
+    are drawn in the parameter style, as by ``draw_graph``.
     """
-    views = step_views(root, precision=precision, rankdir=rankdir, max_nodes=max_nodes)
+    views = step_views(root, precision=precision, rankdir=rankdir, parameters=parameters,
+                       max_nodes=max_nodes)
     root_name = root.label or views[0].node  # the start view highlights the root
     title = f"Backpropagation of {root_name}, step by step"
     sections = "\n".join(_section(k, view) for k, view in enumerate(views))

@@ -109,8 +109,8 @@ def draw_graph(
     return build_graph(
         order,
         grad_texts=grad_texts,
-        parameters=_positions(parameters, position, "parameters"),
-        highlight=_positions(highlight, position, "highlight"),
+        parameters=positions_of(parameters, position, "parameters"),
+        highlight=positions_of(highlight, position, "highlight"),
         rankdir=rankdir,
         precision=precision,
         show_local_grads=show_local_grads,
@@ -262,7 +262,7 @@ def _checked_order(root: Value, max_nodes: int) -> list[Value]:
     return topological_order(root)
 
 
-def _positions(values: Iterable[Value], position: dict[Value, int], argument: str) -> frozenset[int]:
+def positions_of(values: Iterable[Value], position: dict[Value, int], argument: str) -> frozenset[int]:
     """The positions of ``values`` that are in the graph (others are not drawn anyway)."""
     positions = []
     for value in values:

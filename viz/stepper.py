@@ -15,10 +15,12 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+from typing import Iterable
 
 from engine import Value, seed_gradients, topological_order
 
-from .render import DEFAULT_MAX_NODES, Graph, _checked_order, build_graph, format_number, node_name
+from .render import (DEFAULT_MAX_NODES, Graph, _checked_order, build_graph, format_number, node_name,
+                     positions_of)
 
 
 @dataclass(frozen=True)
@@ -166,7 +168,7 @@ class StepView:
 
 
 def step_views(root: Value, *, precision: int = 4, rankdir: str = "LR",
-               caption_in_picture: bool = False,
+               caption_in_picture: bool = False, parameters: Iterable[Value] = (),
                max_nodes: int = DEFAULT_MAX_NODES) -> list[StepView]:
     """The start (root seeded with dL/dL = 1), then one view after each chain-rule step.
 
@@ -176,9 +178,12 @@ def step_views(root: Value, *, precision: int = 4, rankdir: str = "LR",
     In each view, the node being processed is highlighted (red), the edges it passes
     its gradient along are red, and the inputs it updates have an orange border.
     A grad reads ``?`` while nothing has reached it yet and ``so far`` while some of
-    the nodes that use it have not passed their share back yet.
+    the nodes that use it have not passed their share back yet. ``parameters`` (e.g.
+    ``model.parameters()``) are drawn in the parameter style, as by ``draw_graph``.
     """
     order = _checked_order(root, max_nodes)
+    parameter_positions = positions_of(parameters, {node: i for i, node in enumerate(order)},
+                                       "parameters")
     saved = [node.grad for node in order]
     try:
         for node in order:
@@ -199,7 +204,8 @@ def step_views(root: Value, *, precision: int = 4, rankdir: str = "LR",
         texts = [_grad_text(grads[i], waiting[i], total[i], i == root_index, precision)
                  for i in range(len(order))]
         receiving = frozenset(update.index for update in frame.inputs) if frame else frozenset()
-        graph = build_graph(order, grad_texts=texts, highlight=frozenset([highlight]),
+        graph = build_graph(order, grad_texts=texts, parameters=parameter_positions,
+                            highlight=frozenset([highlight]),
                             receiving=receiving, active_op=frame.index if frame else None,
                             rankdir=rankdir, precision=precision, legend=False,
                             caption=_picture_caption(caption) if caption_in_picture else "")
