@@ -135,15 +135,18 @@ def _numeric_slope(f: Callable[[float], float | None], x: float, h: float,
                    rtol: float, atol: float) -> tuple[float | None, str]:
     """The numerical derivative of ``f`` at ``x``, or None and the reason it has none."""
     f0 = f(x)
-    for _ in range(8):  # next to a domain edge: shrink h until both sides are defined
-        f_plus, f_minus = f(x + h), f(x - h)
+    step = h
+    for _ in range(8):  # next to a domain edge: shrink the step until both sides are defined
+        f_plus, f_minus = f(x + step), f(x - step)
         if f_plus is not None and f_minus is not None:
             break
-        h /= 10.0
-    else:
+        step /= 10.0
+    else:  # defined on one side only: a one-sided difference with the first (largest) step
+        f_plus, f_minus = f(x + h), f(x - h)
         if f_plus is None and f_minus is None or f0 is None:
             return None, "fn cannot be evaluated on either side of this point"
         return ((f_plus - f0) / h if f_plus is not None else (f0 - f_minus) / h), ""
+    h = step
     if f0 is None:
         return None, "fn cannot be evaluated at this point"
     central = (f_plus - f_minus) / (2.0 * h)

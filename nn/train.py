@@ -118,13 +118,13 @@ def fit(model: Module, X: Sequence[Sequence[float]], y: Sequence, *,
                     total = loss_fn(outputs, batch_labels)
                     if l2:
                         total = total + l2_penalty(model.parameters(), l2)
+                    if classes:  # before the step: a model that cannot classify fails unchanged
+                        correct += sum(_predict(output, pair, loss_fn) == label
+                                       for output, label in zip(outputs, batch_labels))
                     model.zero_grad()
                     total.backward()
                     opt.step()
                     loss_sum += total.data * len(batch)
-                    if classes:
-                        correct += sum(_predict(output, pair, loss_fn) == label
-                                       for output, label in zip(outputs, batch_labels))
                 outputs = total = None  # free the last graph before the collector resumes
             history.loss.append(loss_sum / len(inputs))
             history.accuracy.append(correct / len(inputs) if classes else math.nan)

@@ -106,3 +106,9 @@ def test_overflow_between_constants_names_the_operation() -> None:
 
 def test_cli_backward_overflow_is_reported_not_a_traceback(tmp_path: Path) -> None:
     assert main(["graph", "sqrt(a)", "a=0", "--out", str(tmp_path)]) == 2
+
+
+def test_complex_result_between_plain_numbers_is_refused_with_a_caret() -> None:
+    from engine import Value
+    with pytest.raises(ExpressionError, match="negative base needs a whole-number exponent"):
+        parse_expression("a*(-8)**0.5").evaluate({"a": Value(1.0)})

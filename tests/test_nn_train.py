@@ -150,3 +150,13 @@ def test_fit_pauses_the_cycle_collector_during_an_epoch_and_restores_it() -> Non
         assert not gc.isenabled()  # a collector the caller turned off stays off
     finally:
         gc.enable()
+
+
+def test_fit_that_cannot_classify_fails_before_changing_the_model() -> None:
+    import nn
+    model = nn.MLP(1, [4, 1], seed=0)
+    before = model.state_dict()
+    with pytest.raises(ValueError, match="one output"):
+        nn.fit(model, [[0], [1], [2], [3]], [0, 1, 2, 3], loss=lambda o, t: nn.mse(o, t),
+               progress=False)
+    assert model.state_dict() == before

@@ -126,6 +126,9 @@ class Expression:
             if any(isinstance(x, Value) for x in arguments):
                 raise self._error(str(error), node) from None  # the engine's message names the op
             raise self._error(f"{self._source(node)}: {_plain_reason(error, node)}", node) from None
+        if isinstance(result, complex):  # (-8) ** 0.5 on plain numbers is complex in Python
+            raise self._error(f"{self._source(node)}: a negative base needs a whole-number exponent "
+                              "(the result would be a complex number)", node)
         if isinstance(result, float) and not math.isfinite(result):  # float arithmetic gives inf silently
             raise self._error(f"{self._source(node)}: {_plain_reason(OverflowError(), node)}", node)
         return result
