@@ -74,7 +74,11 @@ class Op:
             ) from None
         if not 1 <= arity <= 2:
             raise TypeError(f"Op {name!r}: forward must take 1 or 2 inputs, it takes {arity}")
-        if len(inspect.signature(local_grads).parameters) != arity + 1:
+        try:
+            local_grads_arity = len(inspect.signature(local_grads).parameters)
+        except (TypeError, ValueError):
+            local_grads_arity = -1
+        if local_grads_arity != arity + 1:
             raise TypeError(
                 f"Op {name!r}: local_grads must take the {arity} input(s) and the output "
                 f"(e.g. local_grads(x, out) -> (d_out/dx,))"

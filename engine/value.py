@@ -153,8 +153,8 @@ class Value:
         training loop must zero them between steps (``model.zero_grad()``, or
         ``p.grad = 0.0`` for each parameter ``p``).
 
-        Raises OverflowError, and leaves every gradient as it was, if a gradient
-        would become infinite or nan (for example through sqrt at 0).
+        Raises OverflowError, and puts every leaf gradient back as it was, if a
+        gradient would become infinite or nan (for example through sqrt at 0).
         """
         order = topological_order(self)
         leaves = [node for node in order if not node.inputs]
@@ -235,7 +235,10 @@ def apply(op: Op, *inputs: object) -> Value:
     values = [_as_value(x, op.name) for x in inputs]
     xs = [v.data for v in values]
     out = _forward(op, xs)
-    local_grads = tuple(float(g) for g in op.local_grads(*xs, out))
+    try:
+        local_grads = tuple(float(g) for g in op.local_grads(*xs, out))
+    except (TypeError, ValueError, OverflowError) as error:
+        raise type(error)(f"{op.call_text(*xs)}: its local_grads failed: {error}") from None
     if len(local_grads) != op.arity:
         raise TypeError(
             f"{op.name}: local_grads returned {len(local_grads)} derivative(s) "
@@ -249,6 +252,8 @@ def _forward(op: Op, xs: list[float]) -> float:
         out = float(op.forward(*xs))
     except OverflowError:
         raise OverflowError(f"{op.call_text(*xs)}: the result is too large for a float") from None
+    except TypeError as error:  # e.g. a custom forward that returned a complex number
+        raise TypeError(f"{op.call_text(*xs)}: forward must return a real number: {error}") from None
     if math.isinf(out):
         raise OverflowError(f"{op.call_text(*xs)}: the result is too large for a float ({out!r})")
     if math.isnan(out):
@@ -348,9 +353,9 @@ def _explain_bad_gradient(order: list[Value]) -> str:
                 return (
                     f"backward: a gradient became {local_grad * node.grad!r} at {where}: "
                     f"its local derivative there is {local_grad!r}, times the incoming "
-                    f"gradient {node.grad!r}; gradients are left as they were before backward"
+                    f"gradient {node.grad!r}; leaf gradients are left as they were before backward"
                 )
-    return "backward: a gradient overflowed to inf; gradients are left as they were before backward"
+    return "backward: a gradient overflowed to inf; leaf gradients are left as they were before backward"
 
 
 def _document(method_name: str, op: Op) -> None:

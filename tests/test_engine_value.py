@@ -125,8 +125,8 @@ def test_gradient_overflowing_only_when_summed_gets_the_general_message() -> Non
     L = x * 1e308 + x * 1e308             # each path gives 1e308; their sum is inf
     with pytest.raises(OverflowError) as error:
         L.backward()
-    assert str(error.value) == ("backward: a gradient overflowed to inf; gradients are left "
-                                "as they were before backward")
+    assert str(error.value) == ("backward: a gradient overflowed to inf; leaf gradients are "
+                                "left as they were before backward")
     assert x.grad == 0.0
 
 

@@ -110,3 +110,17 @@ def test_gradcheck_one_sided_slope_uses_the_step_it_was_measured_with() -> None:
     from engine import gradcheck
     report = gradcheck(lambda x: x.sqrt() * 0.0 + x, [0.0], raise_on_failure=False)
     assert report.ok and report.rows[0].numeric == pytest.approx(1.0)
+
+
+def test_custom_op_failures_name_the_op_and_its_input() -> None:
+    import cmath
+
+    from engine import Op
+    complex_sqrt = Op("csqrt", lambda x: cmath.sqrt(x), lambda x, out: (1.0,))
+    with pytest.raises(TypeError, match=r"csqrt\(-4\.0\): forward must return a real number"):
+        complex_sqrt(Value(-4.0))
+    steep = Op("steep", lambda x: x, lambda x, out: (math.exp(x) ** 2,))
+    with pytest.raises(OverflowError, match=r"steep\(400\.0\): its local_grads failed"):
+        steep(Value(400.0))
+    with pytest.raises(TypeError, match="local_grads must take"):
+        Op("h", lambda x, y: x, math.hypot)
