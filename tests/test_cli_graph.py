@@ -86,3 +86,14 @@ def test_python_dash_m_viz_is_the_same_command(tmp_path):
 def test_the_root_is_called_L_unless_a_variable_is(tmp_path):
     assert viz.cli.graph_command("L * 2", ["L=1"], out=tmp_path, stepper=False)
     assert "out" in (tmp_path / "graph.svg").read_text()
+
+
+def test_bad_frame_is_refused_before_any_file_is_written(tmp_path, capsys) -> None:
+    assert main(["graph", "a*b", "a=2", "b=3", "-o", str(tmp_path / "out"), "--frame", "99"]) == 2
+    assert not (tmp_path / "out").exists()
+
+
+def test_precision_below_one_is_a_usage_error(tmp_path, capsys) -> None:
+    with pytest.raises(SystemExit) as exit_:
+        main(["graph", "a*b", "a=2", "b=3", "-o", str(tmp_path), "--precision", "-1"])
+    assert exit_.value.code == 2 and "must be at least 1" in capsys.readouterr().err

@@ -211,3 +211,13 @@ def test_format_number_keeps_a_point_on_whole_numbers_and_the_precision():
     assert format_number(-6.0) == "-6.0"
     assert format_number(0.0013412, precision=3) == "0.00134"
     assert format_number(123456.0, precision=4) == "1.235e+05"
+
+
+def test_draw_neuron_leaves_the_grads_of_value_inputs_as_they_were() -> None:
+    import nn
+    neuron = nn.Neuron(2, seed=1)
+    x0, x1 = Value(1.0, label="x0"), Value(-2.0, label="x1")
+    x0.grad = 5.0
+    graph = draw_neuron(neuron, [x0, x1])
+    assert x0.grad == 5.0 and x1.grad == 0.0
+    assert "grad 5.0" not in graph.source  # the picture shows this output's gradient alone

@@ -77,16 +77,18 @@ def graph_command(expression: str, assignments: Sequence[str], *, out: str | Pat
     except OverflowError as error:  # e.g. sqrt(a) at a=0: an infinite derivative
         raise UsageError(f"{error}; choose other values") from None
 
+    views = None
+    if frame is not None:  # checked before anything is written
+        views = step_views(root, precision=precision, rankdir=rankdir, caption_in_picture=True)
+        if not 0 <= frame < len(views):
+            raise UsageError(f"--frame {frame}: this graph has steps 0 to {len(views) - 1}")
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
     written = [draw_graph(root, rankdir=rankdir, precision=precision).save(out / "graph.svg")]
     if stepper:
         written.append(out / "stepper.html")
         stepper_html(root, written[-1], precision=precision, rankdir=rankdir)
-    if frame is not None:
-        views = step_views(root, precision=precision, rankdir=rankdir, caption_in_picture=True)
-        if not 0 <= frame < len(views):
-            raise UsageError(f"--frame {frame}: this graph has steps 0 to {len(views) - 1}")
+    if views is not None:
         written.append(views[frame].graph.save(out / "stepper_frame.svg"))
     return written
 
@@ -123,6 +125,17 @@ def _demo(argv: list[str]) -> int:
     return 0 if status is None else int(status)
 
 
+
+def _at_least_one(text: str) -> int:
+    """An argparse type: a whole number >= 1 (a precision of 0 digits means nothing)."""
+    try:
+        number = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
+    if number < 1:
+        raise argparse.ArgumentTypeError(f"{number} must be at least 1")
+    return number
+
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="glassgrad",
@@ -139,7 +152,8 @@ def _parser() -> argparse.ArgumentParser:
     graph.add_argument("assignments", nargs="*", metavar="NAME=VALUE",
                        help="a value for each variable, e.g. a=2 b=-3 c=10")
     graph.add_argument("-o", "--out", default=".", help="folder for the files (default: .)")
-    graph.add_argument("--precision", type=int, default=4, help="significant digits (default: 4)")
+    graph.add_argument("--precision", type=_at_least_one, default=4,
+                       help="significant digits (default: 4)")
     graph.add_argument("--rankdir", choices=["LR", "TB"], default="LR",
                        help="LR: inputs on the left (default); TB: inputs on top")
     graph.add_argument("--frame", type=int, metavar="K",

@@ -133,20 +133,20 @@ def draw_neuron(neuron, inputs: Sequence[float | Value], **options) -> Graph:
     Keyword options go to ``draw_graph``.
     """
     parameters = [*neuron.w, neuron.b]
-    saved = [(p, p.grad, p.label) for p in parameters]
     xs = [x if isinstance(x, Value) else Value(x, label=f"x{i}") for i, x in enumerate(inputs)]
+    saved = [(p, p.grad, p.label) for p in (*parameters, *xs)]  # the graph's leaves
     try:
-        for i, (weight, _, label) in enumerate(saved[:-1]):
-            weight.label = label or f"w{i}"
-        neuron.b.label = saved[-1][2] or "b"
-        for parameter in parameters:
-            parameter.grad = 0.0
+        for i, weight in enumerate(neuron.w):
+            weight.label = weight.label or f"w{i}"
+        neuron.b.label = neuron.b.label or "b"
+        for leaf, _, _ in saved:
+            leaf.grad = 0.0
         out = neuron(xs)
         out.backward()
         return draw_graph(out, parameters=parameters, **options)
     finally:
-        for parameter, grad, label in saved:
-            parameter.grad, parameter.label = grad, label
+        for leaf, grad, label in saved:
+            leaf.grad, leaf.label = grad, label
 
 
 def count_nodes(root: Value) -> int:
