@@ -12,9 +12,9 @@ differences. This package imports nothing from ``nn`` or ``viz``.
 from . import ops
 from .gradcheck import GradcheckError, GradcheckReport, GradcheckRow, gradcheck
 from .ops import Op
-from .value import Value, seed_gradients, topological_order
+from .value import Value, run_backward, seed_gradients, topological_order
 
 __all__ = [
     "Value", "Op", "ops", "gradcheck", "GradcheckError", "GradcheckReport", "GradcheckRow",
-    "topological_order", "seed_gradients",
+    "topological_order", "seed_gradients", "run_backward",
 ]

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import math
 import numbers
+from typing import Callable
 
 from . import ops
 from .ops import ABS, ADD, DIV, EXP, LOG, MUL, NEG, POW, RELU, SIGMOID, SOFTPLUS, SQRT, STEP, SUB, TANH, Op
@@ -145,7 +146,8 @@ class Value:
         """Fill in ``grad`` = d(self)/d(node) for every node of this Value's graph.
 
         The chain rule runs over the nodes in reverse topological order (found by an
-        iterative walk, so a chain of a million ops works), one ``propagate()`` each.
+        iterative walk, so a chain of a million ops works), one ``propagate()`` each;
+        ``run_backward`` below spells out the steps.
 
         Gradients of interior nodes are recomputed from scratch on every call; the
         gradients of leaves (inputs and parameters) *accumulate*, as in PyTorch. So
@@ -156,19 +158,7 @@ class Value:
         Raises OverflowError, and puts every leaf gradient back as it was, if a
         gradient would become infinite or nan (for example through sqrt at 0).
         """
-        order = topological_order(self)
-        leaves = [node for node in order if not node.inputs]
-        leaf_grads_before = [leaf.grad for leaf in leaves]
-        seed_gradients(order)
-        for node in reversed(order):
-            node.propagate()
-        # An inf or nan gradient anywhere is passed on to every input, so it reaches a leaf.
-        for leaf in leaves:
-            if not _isfinite(leaf.grad):
-                message = _explain_bad_gradient(order)
-                for leaf_again, grad in zip(leaves, leaf_grads_before):
-                    leaf_again.grad = grad
-                raise OverflowError(message)
+        run_backward(self)
 
     def propagate(self) -> None:
         """One chain-rule step: pass this node's gradient on to its inputs.
@@ -210,6 +200,41 @@ def topological_order(root: Value) -> list[Value]:
             done[node] = True
             order.append(node)
     return order
+
+
+def run_backward(root: Value, step: Callable[[Value], None] | None = None) -> None:
+    """The backward pass of ``root.backward()``, with a hook for each chain-rule step.
+
+    1. ``topological_order(root)``;
+    2. each leaf's gradient is set aside and starts at 0; ``seed_gradients`` sets
+       interior gradients to 0 and the root's to 1;
+    3. for each node in reverse order, one chain-rule step: ``node.propagate()``, or
+       ``step(node)`` if given (the stepper records each step this way);
+    4. each leaf adds the gradient of this pass to the one it had set aside.
+
+    Summing a pass from zero and adding it once is what makes two calls give exactly
+    twice the leaf gradients (adding each contribution straight into the old gradient
+    would round differently). If a gradient becomes inf or nan, or ``step`` raises,
+    every leaf gets its old gradient back and the error is raised.
+    """
+    order = topological_order(root)
+    leaves = [node for node in order if not node.inputs]
+    leaf_grads_before = [leaf.grad for leaf in leaves]
+    try:
+        for leaf in leaves:
+            leaf.grad = 0.0
+        seed_gradients(order)
+        for node in reversed(order):
+            node.propagate() if step is None else step(node)
+        # An inf or nan gradient anywhere is passed on to every input, so it reaches a leaf.
+        if not all(_isfinite(leaf.grad) for leaf in leaves):
+            raise OverflowError(_explain_bad_gradient(order))
+    except BaseException:
+        for leaf, grad in zip(leaves, leaf_grads_before):
+            leaf.grad = grad
+        raise
+    for leaf, grad in zip(leaves, leaf_grads_before):
+        leaf.grad = grad + leaf.grad
 
 
 def seed_gradients(order: list[Value]) -> None:

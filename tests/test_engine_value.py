@@ -318,3 +318,18 @@ def test_interior_node_records_op_inputs_and_local_grads() -> None:
 
 def test_method_docstrings_come_from_the_op_declarations() -> None:
     assert "tanh(x)" in Value.tanh.__doc__ and "1 - tanh(x)**2" in Value.tanh.__doc__
+
+
+def test_backward_twice_doubles_leaf_grads_exactly_even_with_many_contributions() -> None:
+    # Each leaf gets six contributions; summing them straight into the old gradient
+    # would round differently on the second pass. backward sums a pass from zero and
+    # adds it once, so the second call gives exactly twice (as PyTorch does).
+    import random
+    rng = random.Random(0)
+    for _ in range(300):
+        leaves = [Value(rng.uniform(-2, 2)) for _ in range(3)]
+        L = sum((rng.choice(leaves) * rng.uniform(-2, 2) for _ in range(18)), Value(0.0))
+        L.backward()
+        once = [leaf.grad for leaf in leaves]
+        L.backward()
+        assert [leaf.grad for leaf in leaves] == [2 * g for g in once]

@@ -1,9 +1,9 @@
 """Backpropagation one chain-rule step at a time, built from the engine's own pieces.
 
-``Value.backward()`` is three lines: ``order = topological_order(root)``,
-``seed_gradients(order)``, then ``node.propagate()`` for each node in reversed order.
-``backprop_steps`` runs exactly those lines and writes down, at each ``propagate()``,
-what it did:
+``Value.backward()`` is the engine's ``run_backward(root)``: ``topological_order``,
+``seed_gradients``, then ``node.propagate()`` for each node in reversed order.
+``backprop_steps`` runs exactly that, with a hook that writes down, at each
+``propagate()``, what it did:
 
     dL/da += dL/dc * dc/da = -2.0 * 3.0 = -6.0
 
@@ -17,7 +17,7 @@ import math
 from dataclasses import dataclass
 from typing import Iterable
 
-from engine import Value, seed_gradients, topological_order
+from engine import Value, run_backward, topological_order
 
 from .render import (DEFAULT_MAX_NODES, Graph, _checked_order, build_graph, format_number, node_name,
                      positions_of)
@@ -88,32 +88,32 @@ class ForwardFrame:
 def backprop_steps(root: Value) -> list[BackwardFrame]:
     """Run backward on ``root``'s graph one ``propagate()`` at a time, recording each step.
 
-    Exactly ``root.backward()``: the same gradients at the end (so leaf gradients
-    accumulate, as with backward), in the same order. Leaves have no step (they have
-    no inputs to pass a gradient to). If a gradient becomes inf or nan, the leaves get
-    their gradients back and OverflowError says at which step.
+    This *is* ``root.backward()``: the engine's ``run_backward`` with a hook that
+    records each step, so the frames can never disagree with it. The grads a frame
+    shows are those of this pass (a leaf starts it at 0 and adds its earlier gradient
+    back at the end, as backward does). Leaves have no step (they have no inputs to
+    pass a gradient to). If a gradient becomes inf or nan, the leaves get their
+    gradients back and OverflowError says at which step.
     """
     order = topological_order(root)
     position = {node: index for index, node in enumerate(order)}
     names = [node_name(node, index) for index, node in enumerate(order)]
-    leaves = [node for node in order if not node.inputs]
-    leaf_grads_before = [leaf.grad for leaf in leaves]
-    seed_gradients(order)
-    frames = []
-    for index in range(len(order) - 1, -1, -1):
-        node = order[index]
+    frames: list[BackwardFrame] = []
+
+    def record(node: Value) -> None:
         if not node.inputs:
-            continue
+            return
+        index = position[node]
         updates = _propagate_and_record(node, position, names)
         frames.append(BackwardFrame(len(frames), index, names[index], node.op.symbol,
                                     node.grad, names[-1], updates))
         if not all(math.isfinite(update.grad_after) for update in updates):
-            for leaf, grad in zip(leaves, leaf_grads_before):
-                leaf.grad = grad
             raise OverflowError(
                 f"backprop_steps: at step {len(frames)} a gradient became inf or nan:\n"
                 f"{frames[-1].caption()}\nleaf gradients are left as they were before"
             )
+
+    run_backward(root, step=record)
     return frames
 
 
