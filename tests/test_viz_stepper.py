@@ -157,7 +157,7 @@ def test_forward_steps_compute_each_value_in_topological_order():
     L, _ = tanh_expression()
     frames = forward_steps(L)
     assert [f.name for f in frames] == ["a", "b", "n2", "c", "n4", "L"]
-    assert frames[2].caption() == "n2 = a * b = 2.0 * -3.0 = -6.0"
+    assert frames[2].caption() == "n2 = a * b = 2.0 * (-3.0) = -6.0"
     assert frames[0].caption() == "a = 2.0 (input)"
     assert frames[-1].caption() == f"L = tanh(n4) = tanh(4.0) = {L.data:.4g}"
     assert [f.value for f in frames] == [node.data for node in topological_order(L)]
@@ -197,3 +197,12 @@ def test_step_views_start_from_zero_leaf_grads():
     expected = backprop_steps(tanh_expression()[0])[-1].inputs[0].grad_after
     assert math.isclose(views[-1].frame.inputs[0].grad_after, expected)
     assert a.grad == 100.0
+
+
+def test_captions_put_negative_numbers_in_parentheses_and_show_op_constants():
+    x = Value(-2.0, label="x")
+    y = (x**2 - x).leaky_relu(0.1)
+    captions = [frame.caption() for frame in forward_steps(y)]
+    assert "n1 = x**2 = (-2.0)**2 = 4.0" in captions
+    assert "n2 = n1 - x = 4.0 - (-2.0) = 6.0" in captions
+    assert "n3 = leaky_relu(n2, 0.1) = leaky_relu(6.0, 0.1) = 6.0" in captions

@@ -241,13 +241,27 @@ def _grad_text(grad: float, waiting: int, total: int, is_root: bool, precision: 
 
 
 def _op_text(symbol: str, operands: list[str] | tuple[str, ...]) -> str:
-    """An op applied to operands as text: ``a * b``, ``a**2``, ``tanh(n4)``."""
+    """An op applied to operands as text: ``a * b``, ``a**2``, ``tanh(n4)``.
+
+    A negative number next to an operator gets parentheses (``(-2.0)**2`` is 4, while
+    ``-2.0**2`` would read as -4); an op with a constant in its symbol, such as
+    ``leaky_relu(0.1)``, shows it as a second argument: ``leaky_relu(n2, 0.1)``.
+    """
     if len(operands) == 2 and symbol in ("+", "-", "*", "/", "**"):
-        return f"{operands[0]} {symbol} {operands[1]}"
+        left, right = operands
+        if left.startswith("-") and symbol == "**":
+            left = f"({left})"
+        if right.startswith("-"):
+            right = f"({right})"
+        return f"{left} {symbol} {right}"
     if len(operands) == 1 and symbol.startswith("**"):
-        return f"{operands[0]}{symbol}"
+        operand = operands[0]
+        return f"({operand}){symbol}" if operand.startswith("-") else f"{operand}{symbol}"
     if symbol == "neg":
-        return f"-{operands[0]}"
+        return f"-({operands[0]})" if operands[0].startswith("-") else f"-{operands[0]}"
+    if symbol.endswith(")") and "(" in symbol:
+        name, constant = symbol[:-1].split("(", 1)
+        return f"{name}({', '.join(operands)}, {constant})"
     return f"{symbol}({', '.join(operands)})"
 
 
