@@ -239,7 +239,8 @@ STEP = Op("step", lambda x: 1.0 if x > 0.0 else 0.0, lambda x, out: (0.0,),
 
 
 def power(n: float) -> Op:
-    """x ** n for a constant n; d/dx x**n = n * x**(n - 1). The same n gives the same Op."""
+    """x ** n for a constant n; d/dx x**n = n * x**(n - 1). Ops are cached by n (the
+    last 256 exponents), so x**2 and y**2.0 share one."""
     return _power(float(n))  # float first: the cache would tell 2 from 2.0
 
 
@@ -259,7 +260,7 @@ def _power(n: float) -> Op:
 
 
 def leaky_relu(slope: float = 0.01) -> Op:
-    """x if x > 0 else slope * x; d/dx = 1 if x > 0 else slope. The same slope, the same Op."""
+    """x if x > 0 else slope * x; d/dx = 1 if x > 0 else slope (cached by slope)."""
     return _leaky_relu(float(slope))
 
 

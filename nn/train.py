@@ -38,7 +38,8 @@ class History:
     """What ``fit`` measured, one entry per epoch: ``loss``, ``accuracy`` and ``lr``.
 
     ``history.loss`` and ``history["loss"]`` are the same list. ``loss`` is the mean
-    training loss over the epoch's batches (l2 term included); ``accuracy`` the fraction
+    training loss over the epoch's samples (each batch's loss weighted by its size, l2
+    term included); ``accuracy`` the fraction
     of training samples classified right by the forward passes of that epoch, before
     each step's update, as the classic demo prints it (nan for regression targets).
     """

@@ -104,7 +104,8 @@ def draw_graph(
         note = ""
     else:
         grad_texts = ["grad ?"] * len(order)
-        note = f"grad ?: not computed yet (call {node_name(root, len(order) - 1)}.backward() first)"
+        caller = f"{root.label}.backward()" if root.label else ".backward() on the result"
+        note = f"grad ?: not computed yet (call {caller} first)"
     position = {node: index for index, node in enumerate(order)}
     return build_graph(
         order,
@@ -251,7 +252,8 @@ def _checked_order(root: Value, max_nodes: int) -> list[Value]:
     """``topological_order(root)``, after refusing graphs too big to draw."""
     if not isinstance(root, Value):
         raise TypeError(f"draw_graph: root must be a Value, got {type(root).__name__} {root!r}")
-    size = count_nodes(root)
+    order = topological_order(root)
+    size = len(order)
     if size > max_nodes:
         raise ValueError(
             f"draw_graph: the graph has {size} Values, more than max_nodes={max_nodes}; a "
@@ -259,7 +261,7 @@ def _checked_order(root: Value, max_nodes: int) -> list[Value]:
             "draw a smaller part: one neuron with draw_neuron(neuron, inputs), or an "
             "intermediate Value of the graph"
         )
-    return topological_order(root)
+    return order
 
 
 def positions_of(values: Iterable[Value], position: dict[Value, int], argument: str) -> frozenset[int]:
