@@ -333,3 +333,37 @@ def test_backward_twice_doubles_leaf_grads_exactly_even_with_many_contributions(
         once = [leaf.grad for leaf in leaves]
         L.backward()
         assert [leaf.grad for leaf in leaves] == [2 * g for g in once]
+
+
+def test_run_backward_calls_the_step_hook_once_per_node_in_backward_order() -> None:
+    from engine import run_backward, topological_order
+    a, b = Value(2.0, label="a"), Value(-3.0, label="b")
+    L = (a * b + a).tanh()
+    visited = []
+
+    def step(node: Value) -> None:
+        visited.append(node)
+        node.propagate()
+
+    run_backward(L, step=step)
+    assert visited == list(reversed(topological_order(L)))
+    hooked = (a.grad, b.grad)
+    a.grad = b.grad = 0.0
+    L.backward()
+    assert hooked == (a.grad, b.grad)
+
+
+def test_run_backward_puts_leaf_grads_back_when_the_step_hook_raises() -> None:
+    from engine import run_backward
+    a = Value(2.0)
+    a.grad = 0.25
+    L = a * a + 1.0
+
+    def failing_step(node: Value) -> None:
+        node.propagate()
+        if not node.inputs:
+            raise RuntimeError("stop")
+
+    with pytest.raises(RuntimeError, match="stop"):
+        run_backward(L, step=failing_step)
+    assert a.grad == 0.25
