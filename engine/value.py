@@ -344,9 +344,10 @@ def _to_float(x: object, where: str) -> float:
         try:
             number = float(x)  # type: ignore[arg-type]
         except OverflowError:
-            digits = str(x)
-            shown = digits if len(digits) <= 30 else f"{digits[:12]}...({len(digits)} digits)"
-            raise OverflowError(f"{where}: {shown} is too large for a float") from None
+            digits = str(x)  # over 300 of them: show the start and count them
+            raise OverflowError(
+                f"{where}: {digits[:12]}...({len(digits)} digits) is too large for a float"
+            ) from None
     elif isinstance(x, complex) or getattr(getattr(x, "dtype", None), "kind", None) == "c":
         raise TypeError(f"{where} takes a real number; complex numbers are not supported, got {x!r}")
     else:

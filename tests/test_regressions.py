@@ -124,3 +124,13 @@ def test_custom_op_failures_name_the_op_and_its_input() -> None:
         steep(Value(400.0))
     with pytest.raises(TypeError, match="local_grads must take"):
         Op("h", lambda x, y: x, math.hypot)
+
+
+def test_unsigned_numpy_integers_are_real_numbers() -> None:
+    np = pytest.importorskip("numpy")
+    assert Value(np.uint8(3)).data == 3.0 and (np.uint64(2) * Value(1.5)).data == 3.0
+
+
+def test_leaky_relu_op_default_slope_is_one_hundredth() -> None:
+    assert ops.leaky_relu() is ops.leaky_relu(0.01)
+    assert ops.leaky_relu()(Value(-2.0)).data == -0.02
