@@ -11,6 +11,7 @@ from __future__ import annotations
 import math
 import numbers
 
+from .arguments import whole_number
 from .rng import RandomSource, make_rng
 
 Dataset = tuple[list[list[float]], list[int]]
@@ -21,7 +22,7 @@ def make_moons(n_samples: int = 100, noise: float = 0.1, seed: int | None = None
 
     Class 0: (cos t, sin t); class 1: (1 - cos t, 1/2 - sin t); t evenly spaced in [0, pi].
     """
-    n = _check_count(n_samples, "make_moons")
+    n = whole_number(n_samples, "make_moons: the count")
     rng = make_rng(seed, where="make_moons")
     n_upper = n // 2
     points = [(math.cos(t), math.sin(t), 0) for t in _spaced(0.0, math.pi, n_upper)]
@@ -32,7 +33,7 @@ def make_moons(n_samples: int = 100, noise: float = 0.1, seed: int | None = None
 def make_circles(n_samples: int = 100, noise: float = 0.05, factor: float = 0.5,
                  seed: int | None = None) -> Dataset:
     """A circle inside a circle: class 0 on radius 1, class 1 on radius ``factor`` (0 < factor < 1)."""
-    n = _check_count(n_samples, "make_circles")
+    n = whole_number(n_samples, "make_circles: the count")
     if isinstance(factor, bool) or not isinstance(factor, numbers.Real) or not 0.0 < factor < 1.0:
         raise ValueError(f"make_circles: factor (inner radius / outer radius) must be in (0, 1), "
                          f"got {factor!r}")
@@ -50,8 +51,8 @@ def make_spirals(n_samples: int = 150, n_classes: int = 3, noise: float = 0.05,
     Arm j: radius r from 0 to 1 while the angle turns from 4j to 4j + 4 radians,
     point (r sin angle, r cos angle).
     """
-    n = _check_count(n_samples, "make_spirals")
-    k = _check_count(n_classes, "make_spirals: n_classes")
+    n = whole_number(n_samples, "make_spirals: the count")
+    k = whole_number(n_classes, "make_spirals: n_classes: the count")
     rng = make_rng(seed, where="make_spirals")
     points = []
     for label, count in enumerate(_split(n, k)):
@@ -66,7 +67,7 @@ def make_xor(n_samples: int = 100, noise: float = 0.1, seed: int | None = None) 
     signs (the XOR of "x1 > 0" and "x2 > 0"): no straight line separates the classes.
     The label comes from the point before noise is added.
     """
-    n = _check_count(n_samples, "make_xor")
+    n = whole_number(n_samples, "make_xor: the count")
     rng = make_rng(seed, where="make_xor")
     points = []
     for _ in range(n):
@@ -82,9 +83,9 @@ def make_blobs(n_samples: int = 100, centers: int | list[tuple[float, float]] = 
     ``centers`` is a list of (x1, x2) points, or a number k for k centers evenly
     spaced on a circle of radius 2.
     """
-    n = _check_count(n_samples, "make_blobs")
+    n = whole_number(n_samples, "make_blobs: the count")
     if isinstance(centers, numbers.Integral) and not isinstance(centers, bool):
-        k = _check_count(centers, "make_blobs: centers")
+        k = whole_number(centers, "make_blobs: centers: the count")
         centers = [(2.0 * math.cos(angle), 2.0 * math.sin(angle)) for angle in _around(k)]
     centers = [(float(c1), float(c2)) for c1, c2 in centers]
     if not centers:
@@ -126,7 +127,3 @@ def _split(n: int, k: int) -> list[int]:
     return [n // k + (1 if j < n % k else 0) for j in range(k)]
 
 
-def _check_count(n: object, where: str) -> int:
-    if isinstance(n, bool) or not isinstance(n, numbers.Integral) or n < 1:
-        raise ValueError(f"{where}: the count must be a whole number >= 1, got {n!r}")
-    return int(n)

@@ -14,6 +14,7 @@ from typing import Callable, Sequence
 
 from engine import Value
 
+from .arguments import whole_number
 from .module import Module
 from .rng import make_rng
 
@@ -35,12 +36,6 @@ def _check_activation(activation: str) -> str:
         known = ", ".join(repr(name) for name in ACTIVATIONS)
         raise ValueError(f"unknown activation {activation!r}; choose one of {known}")
     return activation
-
-
-def _check_count(value: object, what: str) -> int:
-    if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value < 1:
-        raise ValueError(f"{what} must be a whole number >= 1, got {value!r}")
-    return int(value)
 
 
 def _check_probability(p: object, what: str) -> float:
@@ -73,7 +68,7 @@ class Neuron(Module):
 
     def __init__(self, nin: int, activation: str = "relu", seed: int | None = None,
                  rng: random.Random | None = None) -> None:
-        self.nin = _check_count(nin, "Neuron: nin (the number of inputs)")
+        self.nin = whole_number(nin, "Neuron: nin (the number of inputs)")
         self.activation = _check_activation(activation)
         source = make_rng(seed, rng, where="Neuron")
         self.w = [Value(source.uniform(-1.0, 1.0), label=f"w{i}") for i in range(self.nin)]
@@ -95,8 +90,8 @@ class Layer(Module):
 
     def __init__(self, nin: int, nout: int, activation: str = "relu", seed: int | None = None,
                  rng: random.Random | None = None) -> None:
-        self.nin = _check_count(nin, "Layer: nin (the number of inputs)")
-        self.nout = _check_count(nout, "Layer: nout (the number of neurons)")
+        self.nin = whole_number(nin, "Layer: nin (the number of inputs)")
+        self.nout = whole_number(nout, "Layer: nout (the number of neurons)")
         self.activation = _check_activation(activation)
         source = make_rng(seed, rng, where="Layer")
         self.neurons = [Neuron(self.nin, activation, rng=_as_rng(source)) for _ in range(self.nout)]
@@ -153,11 +148,11 @@ class MLP(Module):
     def __init__(self, nin: int, nouts: Sequence[int], activation: str = "relu",
                  seed: int | None = None, rng: random.Random | None = None, *,
                  dropout: float = 0.0, output_activation: str = "linear") -> None:
-        self.nin = _check_count(nin, "MLP: nin (the number of inputs)")
+        self.nin = whole_number(nin, "MLP: nin (the number of inputs)")
         if isinstance(nouts, numbers.Integral) or not isinstance(nouts, Sequence) or not nouts:
             raise ValueError(f"MLP: nouts must be a non-empty list of layer sizes, e.g. [16, 16, 1], "
                              f"got {nouts!r}")
-        self.nouts = [_check_count(n, "MLP: each layer size") for n in nouts]
+        self.nouts = [whole_number(n, "MLP: each layer size") for n in nouts]
         self.activation = _check_activation(activation)
         self.output_activation = _check_activation(output_activation)
         source = make_rng(seed, rng, where="MLP")

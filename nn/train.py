@@ -27,6 +27,7 @@ from tqdm.auto import tqdm
 
 from engine import Value
 
+from .arguments import whole_number
 from .losses import get_loss, hinge, l2 as l2_penalty, mse
 from .module import Module
 from .optim import Optimizer, get_optimizer
@@ -91,8 +92,8 @@ def fit(model: Module, X: Sequence[Sequence[float]], y: Sequence, *,
     loss_fn = get_loss(loss)
     inputs = [list(row) for row in X]
     labels = _check_labels(list(y), len(inputs), loss_fn)
-    epochs = _check_whole(epochs, "epochs")
-    size = len(inputs) if batch_size is None else _check_whole(batch_size, "batch_size")
+    epochs = whole_number(epochs, "fit: epochs")
+    size = len(inputs) if batch_size is None else whole_number(batch_size, "fit: batch_size")
     classes = _classes(labels)
     pair = _label_pair(classes, loss_fn)
     if pair is None and loss_fn is mse:
@@ -227,12 +228,6 @@ def _check_labels(labels: list, count: int, loss_fn: Callable) -> list:
     if loss_fn is hinge and 0 in labels:
         labels = [2 * label - 1 for label in labels]
     return labels
-
-
-def _check_whole(n: object, what: str) -> int:
-    if isinstance(n, bool) or not isinstance(n, numbers.Integral) or n < 1:
-        raise ValueError(f"fit: {what} must be a whole number >= 1, got {n!r}")
-    return int(n)
 
 
 def _make_optimizer(optimizer: str | Optimizer, model: Module, lr: float | None) -> Optimizer:
