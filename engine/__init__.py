@@ -1,6 +1,6 @@
 """engine: a scalar reverse-mode autograd engine you can read in one sitting.
 
-    from engine import Value
+    from glassgrad.engine import Value
     a, b = Value(2.0, label="a"), Value(-3.0, label="b")
     L = (a * b + 10.0).tanh()
     L.backward()              # a.grad = dL/da, b.grad = dL/db
@@ -9,6 +9,13 @@
 (forward and local derivatives); ``engine.gradcheck`` checks backward against finite
 differences. This package imports nothing from ``nn`` or ``viz``.
 """
+
+if __name__ != "glassgrad.engine":
+    # Run from the repository root, `import engine` would load this folder a second time, with a
+    # second Value class that isinstance does not recognise. There is one name: glassgrad.engine.
+    raise ImportError(f"this folder is the package glassgrad.engine; import it as "
+                      f"`import glassgrad.engine` (after `pip install -e .`), not as {__name__!r}")
+
 from . import ops
 from .gradcheck import GradcheckError, GradcheckReport, GradcheckRow, gradcheck
 from .ops import Op

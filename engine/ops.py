@@ -34,7 +34,7 @@ class Op:
     stepper treat it exactly like a built-in::
 
         import math
-        from engine import Op, Value
+        from glassgrad.engine import Op, Value
 
         def swish_forward(x):                      # swish(x) = x * sigmoid(x)
             return x / (1.0 + math.exp(-x))

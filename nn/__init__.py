@@ -1,14 +1,21 @@
 """nn: neurons, layers, MLPs, losses, optimizers and toy data on top of engine.
 
-    import nn
+    import glassgrad.nn as nn
     X, y = nn.make_moons(100, noise=0.1, seed=0)
     model = nn.MLP(2, [16, 16, 1], seed=0)        # micrograd's defaults
     history = nn.fit(model, X, y, loss="hinge", lr=0.5, epochs=50)
 
 ``nn.module`` finds parameters by name and saves them as JSON; ``nn.layers`` builds
-networks from engine ops; ``nn.losses``, ``nn.optim``, ``nn.data`` and ``nn.train``
+networks from glassgrad.engine ops; ``nn.losses``, ``nn.optim``, ``nn.data`` and ``nn.train``
 hold the rest of a training loop.
 """
+
+if __name__ != "glassgrad.nn":
+    # Run from the repository root, `import nn` would load this folder a second time, with a
+    # second Value class that isinstance does not recognise. There is one name: glassgrad.nn.
+    raise ImportError(f"this folder is the package glassgrad.nn; import it as "
+                      f"`import glassgrad.nn` (after `pip install -e .`), not as {__name__!r}")
+
 from .data import make_blobs, make_circles, make_moons, make_spirals, make_xor
 from .layers import ACTIVATIONS, MLP, Dropout, Layer, Neuron
 from .losses import (LOSSES, binary_cross_entropy_with_logits, get_loss, hinge, l2, mse,

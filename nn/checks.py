@@ -24,8 +24,8 @@ import math
 import numbers
 from typing import Callable, Sequence
 
-from engine import Op, Value, gradcheck, topological_order
-from engine.ops import BUILTIN_OPS
+from glassgrad.engine import Op, Value, gradcheck, topological_order
+from glassgrad.engine.ops import BUILTIN_OPS
 
 from .train import accuracy as nn_accuracy
 

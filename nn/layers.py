@@ -12,7 +12,7 @@ import numbers
 import random
 from typing import Callable, Sequence
 
-from engine import Value
+from glassgrad.engine import Value
 
 from .arguments import whole_number
 from .module import Module

@@ -15,7 +15,7 @@ import math
 import numbers
 from typing import Callable, Iterable, Sequence
 
-from engine import Value
+from glassgrad.engine import Value
 
 Number = float | int
 Output = Value | Number

@@ -15,7 +15,7 @@ from __future__ import annotations
 import os
 from typing import Iterator, Mapping
 
-from engine import Value
+from glassgrad.engine import Value
 
 from .serialize import check_state, load_module, save_module
 

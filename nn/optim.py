@@ -16,7 +16,7 @@ from __future__ import annotations
 import math
 from typing import Iterable
 
-from engine import Value
+from glassgrad.engine import Value
 
 
 class Optimizer:

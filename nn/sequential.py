@@ -28,7 +28,7 @@ import numbers
 import random
 from typing import Callable, Sequence
 
-from engine import Value
+from glassgrad.engine import Value
 
 from .layers import ACTIVATIONS, Dropout, Neuron
 from .losses import LOSSES, binary_cross_entropy_with_logits, get_loss, hinge, softmax_cross_entropy

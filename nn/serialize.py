@@ -23,7 +23,7 @@ import os
 import tempfile
 from typing import TYPE_CHECKING, Mapping
 
-from engine import Value
+from glassgrad.engine import Value
 
 if TYPE_CHECKING:
     from .module import Module

@@ -25,7 +25,7 @@ from typing import Callable, Iterator, Sequence
 
 from tqdm.auto import tqdm
 
-from engine import Value
+from glassgrad.engine import Value
 
 from .arguments import whole_number
 from .losses import get_loss, hinge, l2 as l2_penalty, mse

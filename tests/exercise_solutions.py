@@ -9,7 +9,7 @@ They are kept out of the students' notebooks on purpose: don't copy them there.
 """
 import math
 
-import nn
+import glassgrad.nn as nn
 
 
 # ex01_local_derivatives: local_grads(x, out) or local_grads(x, y, out), as in engine.ops

@@ -20,7 +20,7 @@ from typing import Callable, Sequence
 
 from hypothesis import strategies as st
 
-from engine import Value, ops
+from glassgrad.engine import Value, ops
 
 BUILTIN = ops.BUILTIN_OPS
 

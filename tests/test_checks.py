@@ -5,8 +5,8 @@ import math
 import pytest
 
 import exercise_solutions as solution
-from engine import Value, ops
-from nn.checks import (CheckFailure, check_accuracy, check_backward_by_hand,
+from glassgrad.engine import Value, ops
+from glassgrad.nn.checks import (CheckFailure, check_accuracy, check_backward_by_hand,
                        check_local_derivative, check_neuron_forward, check_sgd_step)
 
 

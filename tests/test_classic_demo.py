@@ -9,9 +9,9 @@ import random
 
 import numpy as np
 
-import nn
-from engine import Value
-from nn import MLP
+import glassgrad.nn as nn
+from glassgrad.engine import Value
+from glassgrad.nn import MLP
 
 
 def make_moons(n_samples, noise):

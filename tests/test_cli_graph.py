@@ -5,8 +5,8 @@ import sys
 
 import pytest
 
-import viz.cli
-from viz.cli import main
+import glassgrad.viz.cli
+from glassgrad.viz.cli import main
 
 
 def test_graph_writes_the_svg_and_the_stepper_and_prints_their_paths(tmp_path, capsys):
@@ -59,7 +59,7 @@ def test_a_bad_expression_is_shown_with_a_caret(tmp_path, capsys):
 
 
 def test_demo_subcommand_delegates_to_viz_demo_with_its_arguments(monkeypatch):
-    demo = pytest.importorskip("viz.demo")
+    demo = pytest.importorskip("glassgrad.viz.demo")
     seen = []
     monkeypatch.setattr(demo, "main", lambda argv: seen.append(argv) or 0)
     assert main(["demo", "--epochs", "3", "--help"]) == 0
@@ -76,7 +76,7 @@ def test_top_level_help_lists_graph_and_demo(capsys):
 
 def test_python_dash_m_viz_is_the_same_command(tmp_path):
     result = subprocess.run(
-        [sys.executable, "-m", "viz", "graph", "a*b", "a=2", "b=3", "-o", str(tmp_path)],
+        [sys.executable, "-m", "glassgrad.viz", "graph", "a*b", "a=2", "b=3", "-o", str(tmp_path)],
         capture_output=True, text=True, check=False,
     )
     assert result.returncode == 0, result.stderr
@@ -84,7 +84,7 @@ def test_python_dash_m_viz_is_the_same_command(tmp_path):
 
 
 def test_the_root_is_called_L_unless_a_variable_is(tmp_path):
-    assert viz.cli.graph_command("L * 2", ["L=1"], out=tmp_path, stepper=False)
+    assert glassgrad.viz.cli.graph_command("L * 2", ["L=1"], out=tmp_path, stepper=False)
     assert "out" in (tmp_path / "graph.svg").read_text()
 
 

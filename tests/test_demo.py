@@ -16,8 +16,8 @@ matplotlib.use("Agg")
 
 from PIL import Image  # noqa: E402
 
-from engine import topological_order  # noqa: E402
-from viz.demo import OUTPUTS, _linear_decay, main  # noqa: E402
+from glassgrad.engine import topological_order  # noqa: E402
+from glassgrad.viz.demo import OUTPUTS, _linear_decay, main  # noqa: E402
 
 SVG = "{http://www.w3.org/2000/svg}"  # the SVG namespace, as ElementTree spells tags
 TINY = ["--epochs", "3", "--samples", "30", "--hidden", "4", "--no-progress"]
@@ -62,7 +62,7 @@ def test_demo_prints_the_final_loss_and_training_accuracy(capsys, tmp_path):
 
 
 def test_demo_stepper_page_has_one_frame_per_chain_rule_step_of_the_neuron(capsys, tmp_path):
-    import nn
+    import glassgrad.nn as nn
 
     out = tmp_path / "demo"
     run_demo(capsys, out, "--seed", "5")

@@ -14,7 +14,7 @@ import math
 import pytest
 from hypothesis import example, given
 
-from engine import Value
+from glassgrad.engine import Value
 from strategies import (OP_CASES, PROGRAM_OPS, Program, Step, chain_program, glassgrad_apply,
                         programs, wide_sum_program)
 

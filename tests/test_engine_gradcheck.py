@@ -7,7 +7,7 @@ import math
 
 import pytest
 
-from engine import GradcheckError, Op, Value, gradcheck, ops
+from glassgrad.engine import GradcheckError, Op, Value, gradcheck, ops
 
 
 def swish_forward(x: float) -> float:

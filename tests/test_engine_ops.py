@@ -21,7 +21,7 @@ import pytest
 import sympy
 from hypothesis import given, strategies as st
 
-from engine import Value, ops
+from glassgrad.engine import Value, ops
 from strategies import OP_CASE_IDS, OP_CASES, OpCase, op_inputs
 
 X, Y = sympy.symbols("x y", real=True)

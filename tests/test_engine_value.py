@@ -8,7 +8,7 @@ import sys
 import numpy as np
 import pytest
 
-from engine import Value, ops, seed_gradients, topological_order
+from glassgrad.engine import Value, ops, seed_gradients, topological_order
 
 
 def chain(length: int, start: float = 0.3) -> tuple[Value, Value]:
@@ -336,7 +336,7 @@ def test_backward_twice_doubles_leaf_grads_exactly_even_with_many_contributions(
 
 
 def test_run_backward_calls_the_step_hook_once_per_node_in_backward_order() -> None:
-    from engine import run_backward, topological_order
+    from glassgrad.engine import run_backward, topological_order
     a, b = Value(2.0, label="a"), Value(-3.0, label="b")
     L = (a * b + a).tanh()
     visited = []
@@ -354,7 +354,7 @@ def test_run_backward_calls_the_step_hook_once_per_node_in_backward_order() -> N
 
 
 def test_run_backward_puts_leaf_grads_back_when_the_step_hook_raises() -> None:
-    from engine import run_backward
+    from glassgrad.engine import run_backward
     a = Value(2.0)
     a.grad = 0.25
     L = a * a + 1.0

@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from viz.cli import main
-from viz.expr import ExpressionError, parse_expression
+from glassgrad.viz.cli import main
+from glassgrad.viz.expr import ExpressionError, parse_expression
 
 ESCAPES = {  # id: expression that tries to leave the calculator
     "import and run a shell": "__import__('os').system('touch pwned')",
@@ -109,6 +109,6 @@ def test_cli_backward_overflow_is_reported_not_a_traceback(tmp_path: Path) -> No
 
 
 def test_complex_result_between_plain_numbers_is_refused_with_a_caret() -> None:
-    from engine import Value
+    from glassgrad.engine import Value
     with pytest.raises(ExpressionError, match="negative base needs a whole-number exponent"):
         parse_expression("a*(-8)**0.5").evaluate({"a": Value(1.0)})

@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 
-import nn
-from nn import serialize
+import glassgrad.nn as nn
+from glassgrad.nn import serialize
 
 
 def model() -> nn.MLP:

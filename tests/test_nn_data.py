@@ -5,7 +5,7 @@ import statistics
 
 import pytest
 
-from nn import make_blobs, make_circles, make_moons, make_spirals, make_xor
+from glassgrad.nn import make_blobs, make_circles, make_moons, make_spirals, make_xor
 
 MAKERS = {
     "moons": (make_moons, {}, {0, 1}),

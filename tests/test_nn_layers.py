@@ -4,8 +4,8 @@ import random
 
 import pytest
 
-from engine import Value, gradcheck, topological_order
-from nn import ACTIVATIONS, MLP, Dropout, Layer, Neuron
+from glassgrad.engine import Value, gradcheck, topological_order
+from glassgrad.nn import ACTIVATIONS, MLP, Dropout, Layer, Neuron
 
 # The activations written out with math, independently of the engine's op table.
 REFERENCE = {

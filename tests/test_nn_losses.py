@@ -3,8 +3,8 @@ import math
 
 import pytest
 
-from engine import Value, gradcheck
-from nn import (binary_cross_entropy_with_logits, get_loss, hinge, l2, mse,
+from glassgrad.engine import Value, gradcheck
+from glassgrad.nn import (binary_cross_entropy_with_logits, get_loss, hinge, l2, mse,
                 softmax_cross_entropy)
 
 

@@ -3,8 +3,8 @@ import math
 
 import pytest
 
-from engine import Value
-from nn import MLP, Dropout, Module, Neuron
+from glassgrad.engine import Value
+from glassgrad.nn import MLP, Dropout, Module, Neuron
 
 
 def expected_mlp_names(nin, nouts):

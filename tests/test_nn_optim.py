@@ -1,8 +1,8 @@
 """Optimizers without PyTorch: the update rules by hand, lr changes, errors, safety."""
 import pytest
 
-from engine import Value
-from nn import SGD, Adam, RMSprop, get_optimizer
+from glassgrad.engine import Value
+from glassgrad.nn import SGD, Adam, RMSprop, get_optimizer
 
 
 def parameters_with_grads(grads, start=(1.0, -2.0, 0.5)):

@@ -5,8 +5,8 @@ import pickle
 
 import pytest
 
-from nn import MLP
-from nn.serialize import FORMAT, MAX_FILE_BYTES
+from glassgrad.nn import MLP
+from glassgrad.nn.serialize import FORMAT, MAX_FILE_BYTES
 
 
 def saved(tmp_path, model, name="model.json"):

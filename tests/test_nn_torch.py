@@ -7,8 +7,8 @@ import math
 
 import pytest
 
-from engine import Value
-from nn import (MLP, SGD, Adam, RMSprop, binary_cross_entropy_with_logits, hinge, l2, mse,
+from glassgrad.engine import Value
+from glassgrad.nn import (MLP, SGD, Adam, RMSprop, binary_cross_entropy_with_logits, hinge, l2, mse,
                 softmax_cross_entropy)
 
 torch = pytest.importorskip("torch")

@@ -3,7 +3,7 @@ import math
 
 import pytest
 
-from nn import (MLP, SGD, Adam, History, accuracy, fit, hinge, make_blobs, make_moons, make_xor,
+from glassgrad.nn import (MLP, SGD, Adam, History, accuracy, fit, hinge, make_blobs, make_moons, make_xor,
                 predict)
 
 
@@ -134,7 +134,7 @@ def test_fit_pauses_the_cycle_collector_during_an_epoch_and_restores_it() -> Non
     # glassgrad graphs have no reference cycles, so fit may skip the cyclic collector.
     import gc
 
-    import nn
+    import glassgrad.nn as nn
     seen = []
 
     def loss_that_looks(outputs, labels):
@@ -153,7 +153,7 @@ def test_fit_pauses_the_cycle_collector_during_an_epoch_and_restores_it() -> Non
 
 
 def test_fit_that_cannot_classify_fails_before_changing_the_model() -> None:
-    import nn
+    import glassgrad.nn as nn
     model = nn.MLP(1, [4, 1], seed=0)
     before = model.state_dict()
     with pytest.raises(ValueError, match="one output"):

@@ -10,7 +10,7 @@ import math
 import pytest
 from hypothesis import given, strategies as st
 
-from engine import Value, ops
+from glassgrad.engine import Value, ops
 from strategies import OP_CASE_IDS, OP_CASES, OpCase, op_inputs
 
 torch = pytest.importorskip("torch")

@@ -1,6 +1,6 @@
 """viz.plots: every plot saves a valid PNG, and the numbers behind each plot are right.
 
-The models here are tiny classifiers written straight from engine.Value, so each
+The models here are tiny classifiers written straight from glassgrad.engine.Value, so each
 expected class or derivative can be worked out by hand (plain float arithmetic).
 """
 from __future__ import annotations
@@ -16,8 +16,8 @@ matplotlib.use("Agg")  # no display in tests
 from matplotlib.figure import Figure  # noqa: E402
 from PIL import Image  # noqa: E402
 
-from engine import Value  # noqa: E402
-from viz.plots import (  # noqa: E402
+from glassgrad.engine import Value  # noqa: E402
+from glassgrad.viz.plots import (  # noqa: E402
     decision_grid,
     gradient_descent_path,
     plot_activation,
@@ -92,7 +92,7 @@ def test_plot_history_of_a_regression_run_with_nan_accuracy_draws_only_the_loss(
 
 
 def test_plot_history_reads_the_history_that_nn_fit_returns():
-    nn = pytest.importorskip("nn")
+    nn = pytest.importorskip("glassgrad.nn")
     X, y = nn.make_moons(n_samples=8, seed=0)
     history = nn.fit(nn.MLP(2, [3, 1], seed=0), X, y, lr=0.1, epochs=3, progress=False)
     loss_ax, accuracy_ax = plot_history(history).axes
@@ -326,7 +326,7 @@ def test_plot_activation_of_a_neuron_shows_its_slope_and_leaves_its_grads_alone(
 
 
 def test_plot_activation_of_an_nn_neuron_shows_the_chain_rule_slope():
-    nn = pytest.importorskip("nn")
+    nn = pytest.importorskip("glassgrad.nn")
     neuron = nn.Neuron(1, activation="sigmoid", seed=3)
     figure = plot_activation(neuron, resolution=11)
     output, derivative = figure.axes[0].lines[:2]
@@ -365,7 +365,7 @@ def test_every_plot_draws_into_a_given_ax_and_returns_its_figure():
 def trained_moons():
     """MLP(2, [16, 16, 1]) trained on 50 moons points by nn.fit (hinge + L2, SGD), and its
     decision grid at the default resolution."""
-    nn = pytest.importorskip("nn")
+    nn = pytest.importorskip("glassgrad.nn")
     X, y = nn.make_moons(n_samples=50, noise=0.1, seed=1)
     model = nn.MLP(2, [16, 16, 1], seed=1)
     nn.fit(model, X, y, loss="hinge", lr=1.0, epochs=40, l2=1e-4, progress=False,

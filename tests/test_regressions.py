@@ -12,7 +12,7 @@ import math
 
 import pytest
 
-from engine import Value, ops
+from glassgrad.engine import Value, ops
 
 
 def test_power_with_overflowing_derivative_gives_infinite_local_grad() -> None:
@@ -86,7 +86,7 @@ def test_power_and_leaky_relu_give_the_same_op_for_int_and_float_constants() -> 
 
 
 def test_op_from_a_builtin_without_signature_says_to_wrap_it() -> None:
-    from engine import Op
+    from glassgrad.engine import Op
     with pytest.raises(TypeError, match=r"Op 'hypot': .*wrap it in a def or lambda"):
         Op("hypot", math.hypot, lambda x, y, out: (x / out, y / out))
 
@@ -107,7 +107,7 @@ def test_duck_typed_scalar_without_a_dtype_kind_is_not_taken_for_a_number() -> N
 
 def test_gradcheck_one_sided_slope_uses_the_step_it_was_measured_with() -> None:
     # Found in review: the fallback divided by a step 10x smaller than the one it used.
-    from engine import gradcheck
+    from glassgrad.engine import gradcheck
     report = gradcheck(lambda x: x.sqrt() * 0.0 + x, [0.0], raise_on_failure=False)
     assert report.ok and report.rows[0].numeric == pytest.approx(1.0)
 
@@ -115,7 +115,7 @@ def test_gradcheck_one_sided_slope_uses_the_step_it_was_measured_with() -> None:
 def test_custom_op_failures_name_the_op_and_its_input() -> None:
     import cmath
 
-    from engine import Op
+    from glassgrad.engine import Op
     complex_sqrt = Op("csqrt", lambda x: cmath.sqrt(x), lambda x, out: (1.0,))
     with pytest.raises(TypeError, match=r"csqrt\(-4\.0\): forward must return a real number"):
         complex_sqrt(Value(-4.0))

@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from engine import Value
-from viz import step_views, stepper_html
+from glassgrad.engine import Value
+from glassgrad.viz import step_views, stepper_html
 
 pytestmark = pytest.mark.browser
 

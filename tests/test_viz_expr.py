@@ -4,7 +4,7 @@ import re
 
 import pytest
 
-from viz.expr import ExpressionError, parse_expression
+from glassgrad.viz.expr import ExpressionError, parse_expression
 
 
 def caret_under(error: ExpressionError) -> str:

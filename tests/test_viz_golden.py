@@ -10,8 +10,8 @@ from pathlib import Path
 
 import pytest
 
-from engine import Op, Value
-from viz import draw_graph, step_views
+from glassgrad.engine import Op, Value
+from glassgrad.viz import draw_graph, step_views
 
 GOLDEN = Path(__file__).parent / "golden"
 

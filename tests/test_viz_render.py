@@ -3,10 +3,10 @@ import re
 
 import pytest
 
-import viz.render
-from engine import Op, Value, topological_order
-from viz import count_nodes, draw_dot, draw_graph, draw_neuron
-from viz.render import LEAF_COLOUR, PARAMETER_COLOUR, ROOT_COLOUR, format_number
+import glassgrad.viz.render
+from glassgrad.engine import Op, Value, topological_order
+from glassgrad.viz import count_nodes, draw_dot, draw_graph, draw_neuron
+from glassgrad.viz.render import LEAF_COLOUR, PARAMETER_COLOUR, ROOT_COLOUR, format_number
 
 
 def tanh_graph():
@@ -148,7 +148,7 @@ def test_huge_graph_is_refused_iteratively_without_building_dot(monkeypatch):
     def no_dot(*args, **kwargs):
         raise AssertionError("the DOT must not be built for a refused graph")
 
-    monkeypatch.setattr(viz.render, "build_graph", no_dot)
+    monkeypatch.setattr(glassgrad.viz.render, "build_graph", no_dot)
     x = Value(0.5)
     for _ in range(200_000):  # far deeper than Python's recursion limit
         x = -x
@@ -200,7 +200,7 @@ def test_draw_neuron_shows_the_gradient_of_this_one_output():
 
 
 def test_draw_neuron_works_with_nn_neuron():
-    nn = pytest.importorskip("nn")
+    nn = pytest.importorskip("glassgrad.nn")
     neuron = nn.Neuron(3, activation="tanh", seed=0)
     source = draw_neuron(neuron, [1.0, -2.0, 0.5]).source
     assert source.count(PARAMETER_COLOUR) == 4 + 1
@@ -214,7 +214,7 @@ def test_format_number_keeps_a_point_on_whole_numbers_and_the_precision():
 
 
 def test_draw_neuron_leaves_the_grads_of_value_inputs_as_they_were() -> None:
-    import nn
+    import glassgrad.nn as nn
     neuron = nn.Neuron(2, seed=1)
     x0, x1 = Value(1.0, label="x0"), Value(-2.0, label="x1")
     x0.grad = 5.0

@@ -5,8 +5,8 @@ import pytest
 from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
-from engine import Value, topological_order
-from viz import backprop_steps, forward_steps, step_views
+from glassgrad.engine import Value, topological_order
+from glassgrad.viz import backprop_steps, forward_steps, step_views
 
 # Ops that stay in their domain for any finite inputs (so random graphs never raise).
 OPS = {
@@ -81,7 +81,7 @@ def test_frames_run_in_reverse_topological_order_and_add_up(values, recipe):
 
 
 def test_frames_of_an_mlp_neuron_give_backwards_gradients():
-    nn = pytest.importorskip("nn")
+    nn = pytest.importorskip("glassgrad.nn")
     x = [0.5, -1.0, 2.0]
     stepped, reference = nn.Neuron(3, activation="tanh", seed=1), nn.Neuron(3, activation="tanh", seed=1)
     backprop_steps(stepped(x))

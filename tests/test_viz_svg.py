@@ -3,10 +3,10 @@ import shutil
 
 import pytest
 
-import viz.svg
-from engine import Value
-from viz import draw_graph
-from viz.svg import GraphvizNotFoundError, RenderError
+import glassgrad.viz.svg
+from glassgrad.engine import Value
+from glassgrad.viz import draw_graph
+from glassgrad.viz.svg import GraphvizNotFoundError, RenderError
 
 needs_dot = pytest.mark.skipif(shutil.which("dot") is None, reason="the Graphviz program `dot` is not installed")
 
@@ -15,7 +15,7 @@ needs_dot = pytest.mark.skipif(shutil.which("dot") is None, reason="the Graphviz
 def no_dot(monkeypatch):
     """Hide `dot` from PATH, so that viz.svg must use the WebAssembly build."""
     monkeypatch.setenv("PATH", "/nonexistent")
-    assert viz.svg.dot_program() is None
+    assert glassgrad.viz.svg.dot_program() is None
 
 
 def small_graph():
@@ -68,7 +68,7 @@ def test_png_without_the_graphviz_program_says_how_to_install_it(no_dot, tmp_pat
 
 def test_bad_dot_text_raises_render_error_with_either_backend(monkeypatch):
     with pytest.raises(RenderError):
-        viz.svg.render("digraph { a -> }")
+        glassgrad.viz.svg.render("digraph { a -> }")
     monkeypatch.setenv("PATH", "/nonexistent")
     with pytest.raises(RenderError):
-        viz.svg.render("digraph { a -> }")
+        glassgrad.viz.svg.render("digraph { a -> }")

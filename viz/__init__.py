@@ -13,6 +13,13 @@
 Nothing here changes how gradients are computed: every number drawn is read from the
 engine (``node.data``, ``node.grad``, ``node.local_grads``, ``node.propagate()``).
 """
+
+if __name__ != "glassgrad.viz":
+    # Run from the repository root, `import viz` would load this folder a second time, with a
+    # second Value class that isinstance does not recognise. There is one name: glassgrad.viz.
+    raise ImportError(f"this folder is the package glassgrad.viz; import it as "
+                      f"`import glassgrad.viz` (after `pip install -e .`), not as {__name__!r}")
+
 from .animate import stepper_gif
 from .html import stepper_html
 from .jupyter import step_widget

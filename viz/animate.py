@@ -7,7 +7,7 @@ from __future__ import annotations
 import io
 from pathlib import Path
 
-from engine import Value
+from glassgrad.engine import Value
 
 from . import svg
 from .render import DEFAULT_MAX_NODES

@@ -1,4 +1,4 @@
-"""The ``glassgrad`` command (also ``python -m viz``).
+"""The ``glassgrad`` command (also ``python -m glassgrad.viz``).
 
     glassgrad graph "tanh(a*b + c)" a=2 b=-3 c=10 -o out/
         writes out/graph.svg (the graph after backward) and out/stepper.html
@@ -17,7 +17,7 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
-from engine import Value
+from glassgrad.engine import Value
 
 from .expr import FUNCTIONS, ExpressionError, parse_expression
 from .svg import GraphvizNotFoundError, RenderError
@@ -117,7 +117,7 @@ def _demo(argv: list[str]) -> int:
     try:
         from . import demo
     except ModuleNotFoundError as error:
-        if error.name != "viz.demo":
+        if error.name != "glassgrad.viz.demo":
             raise
         print("glassgrad demo: error: the demo (viz/demo.py) is not installed", file=sys.stderr)
         return 1

@@ -27,9 +27,9 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
-import nn
-from engine import Value
-from nn import MLP, fit
+import glassgrad.nn as nn
+from glassgrad.engine import Value
+from glassgrad.nn import MLP, fit
 
 from .html import stepper_html
 from .plots import plot_decision_boundary, plot_history, predicted_class

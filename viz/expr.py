@@ -15,7 +15,7 @@ import math
 import operator
 from collections.abc import Callable, Mapping
 
-from engine import Value
+from glassgrad.engine import Value
 
 FUNCTIONS: dict[str, Callable[..., Value]] = {
     "exp": Value.exp,

@@ -16,7 +16,7 @@ import re
 from pathlib import Path
 from typing import Iterable
 
-from engine import Value
+from glassgrad.engine import Value
 
 from .render import DEFAULT_MAX_NODES
 from .stepper import StepView, step_views

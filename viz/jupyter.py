@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import html
 
-from engine import Value
+from glassgrad.engine import Value
 
 from .html import stepper_html
 from .render import DEFAULT_MAX_NODES

@@ -28,7 +28,7 @@ from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 from matplotlib.ticker import MaxNLocator
 
-from engine import Value, topological_order
+from glassgrad.engine import Value, topological_order
 
 # One colour per class (colour-blind friendly), for regions and points alike.
 CLASS_COLOURS = ("#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd",
@@ -112,7 +112,7 @@ def _series(history: object, key: str, required: bool = True) -> list[float]:
     if values is None:
         if required:
             raise TypeError(
-                f"plot_history needs a History from nn.fit or a dict with a {key!r} list, "
+                f"plot_history needs a History from glassgrad.nn.fit or a dict with a {key!r} list, "
                 f"got {type(history).__name__}"
             )
         return []

@@ -1,6 +1,6 @@
 """Draw a computation graph: every value with its data and grad, every op, every local derivative.
 
-    from viz import draw_graph
+    from glassgrad.viz import draw_graph
     L.backward()
     draw_graph(L)                  # in Jupyter: shown inline as SVG
     draw_graph(L).save("L.svg")    # or .png/.pdf when the Graphviz program is installed
@@ -29,7 +29,7 @@ from pathlib import Path
 
 import graphviz
 
-from engine import Value, topological_order
+from glassgrad.engine import Value, topological_order
 
 from . import svg
 

@@ -17,7 +17,7 @@ import math
 from dataclasses import dataclass
 from typing import Iterable
 
-from engine import Value, run_backward, topological_order
+from glassgrad.engine import Value, run_backward, topological_order
 
 from .render import (DEFAULT_MAX_NODES, Graph, _checked_order, build_graph, format_number, node_name,
                      positions_of)

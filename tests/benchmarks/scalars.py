@@ -37,7 +37,7 @@ class Scalars:
 
 def is_installed(name: str) -> bool:
     """True if the library ``name`` (one of LIBRARY_NAMES) can be imported."""
-    module = {"glassgrad": "engine"}.get(name, name)
+    module = {"glassgrad": "glassgrad.engine"}.get(name, name)
     return importlib.util.find_spec(module) is not None
 
 
@@ -68,7 +68,7 @@ def _value_class(name: str, value_class: type, count_nodes: Callable[[Any], int]
 
 
 def _glassgrad() -> Scalars:
-    from engine import Value, topological_order
+    from glassgrad.engine import Value, topological_order
 
     return _value_class("glassgrad", Value, lambda root: len(topological_order(root)))
 
