@@ -96,7 +96,7 @@ def test_widget_without_ipywidgets_shows_the_page_inline(monkeypatch):
 
 
 def test_stepper_page_draws_the_given_parameters_in_the_parameter_style() -> None:
-    from glassgrad.viz.render import PARAMETER_COLOUR
+    from glassgrad.viz.dot import PARAMETER_COLOUR
     w, x = Value(0.5, label="w"), Value(2.0, label="x")
     out = (w * x).tanh()
     marked, unmarked = stepper_html(out, parameters=[w]), stepper_html(out)
