@@ -108,23 +108,6 @@ def test_stepper_page_draws_the_given_parameters_in_the_parameter_style() -> Non
 STEPPER_OPTIONS = ("precision", "rankdir", "parameters", "max_nodes")
 
 
-def test_a_stepper_page_walks_the_graph_once(monkeypatch):
-    import sys
-
-    original, walks = topological_order, []
-
-    def counting(root):
-        walks.append(root)
-        return original(root)
-
-    for module in list(sys.modules.values()):
-        if getattr(module, "topological_order", None) is original:
-            monkeypatch.setattr(module, "topological_order", counting)
-    L = expression()
-    stepper_html(L)
-    assert walks == [L]
-
-
 @pytest.mark.parametrize("stepper", [stepper_html, stepper_gif, step_widget], ids=lambda f: f.__name__)
 def test_every_stepper_takes_the_options_of_step_views_with_the_same_defaults(stepper):
     import inspect

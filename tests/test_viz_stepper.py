@@ -6,7 +6,7 @@ from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
 from glassgrad.engine import Value, topological_order
-from glassgrad.viz import backprop_steps, captioned, forward_steps, index_graph, step_views
+from glassgrad.viz import backprop_steps, captioned, forward_steps, index_graph, step_views, stepper_html
 
 # Ops that stay in their domain for any finite inputs (so random graphs never raise).
 OPS = {
@@ -274,10 +274,13 @@ def test_frames_and_views_share_one_index_and_walk_the_graph_once(monkeypatch):
     assert walks == []
 
 
-def test_step_views_walk_the_graph_once(monkeypatch):
+def test_step_views_and_a_stepper_page_walk_the_graph_once(monkeypatch):
     L, _ = tanh_expression()
     walks = count_walks(monkeypatch)
     step_views(L)
+    assert walks == [L]
+    walks.clear()
+    stepper_html(L)
     assert walks == [L]
 
 
