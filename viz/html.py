@@ -13,8 +13,8 @@ from __future__ import annotations
 
 import html
 import re
-from pathlib import Path
 from collections.abc import Iterable, Sequence
+from pathlib import Path
 
 from glassgrad.engine import Value
 

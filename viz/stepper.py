@@ -121,15 +121,14 @@ def backprop_steps(root: Value, *, index: GraphIndex | None = None) -> list[Back
     return frames
 
 
-def _input_updates(node: Value, contributions: tuple[float, ...], grads_before: dict[Value, float],
+def _input_updates(node: Value, contributions: tuple[float, ...], grad_so_far: dict[Value, float],
                    index: GraphIndex) -> tuple[InputUpdate, ...]:
     """Describe what ``node.propagate()`` did to each input, in input order.
 
-    ``contributions`` is what it returned; ``grads_before`` the inputs' grads before it.
-    An input used twice (``a * a``) gets two updates; the second starts where the
-    first ended, and the last one ends at the engine's own number.
+    ``contributions`` is what it returned; ``grad_so_far`` holds the inputs' grads from
+    before it. An input used twice (``a * a``) gets two updates; the second starts
+    where the first ended, and the last one ends at the engine's own number.
     """
-    grad_so_far = dict(grads_before)
     updates = []
     for slot, (node_input, local_grad, contribution) in enumerate(
             zip(node.inputs, node.local_grads, contributions)):
