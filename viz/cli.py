@@ -78,7 +78,9 @@ def graph_command(expression: str, assignments: Sequence[str], *, out: str | Pat
         raise UsageError(f"{error}; choose other values") from None
 
     # One run of the stepper serves both the page and the --frame picture.
-    views = step_views(root, precision=precision, rankdir=rankdir) if stepper or frame is not None else []
+    views = []
+    if stepper or frame is not None:
+        views = step_views(root, precision=precision, rankdir=rankdir)
     if frame is not None and not 0 <= frame < len(views):  # checked before anything is written
         raise UsageError(f"--frame {frame}: this graph has steps 0 to {len(views) - 1}")
     out = Path(out)

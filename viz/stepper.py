@@ -198,7 +198,10 @@ def step_views(root: Value, *, precision: int = 4, rankdir: str = "LR",
     A grad reads ``?`` while nothing has reached it yet and ``so far`` while some of
     the nodes that use it have not passed their share back yet.
     """
-    index = index_graph(root, max_nodes=max_nodes) if index is None else index_of(root, index, "step_views")
+    if index is None:
+        index = index_graph(root, max_nodes=max_nodes)
+    else:
+        index = index_of(root, index, "step_views")
     parameter_positions = positions_of(parameters, index, "parameters")
     with kept_gradients(index.order, zero=True):
         frames = backprop_steps(root, index=index)
