@@ -5,9 +5,11 @@
     L = (a * b + 10.0).tanh()
     L.backward()              # a.grad = dL/da, b.grad = dL/db
 
-``engine.value`` holds the Value and backward; ``engine.ops`` declares every op once
-(forward and local derivatives); ``engine.gradcheck`` checks backward against finite
-differences. This package imports nothing from ``nn`` or ``viz``.
+``engine.value`` holds the Value and backward (and ``kept_gradients``, which puts
+gradients back after a look at one pass); ``engine.ops`` declares every op once (forward
+and local derivatives); ``engine.guards`` turns numbers into floats and explains bad
+gradients; ``engine.gradcheck`` checks backward against finite differences. This
+package imports nothing from ``nn`` or ``viz``.
 """
 
 if __name__ != "glassgrad.engine":
@@ -19,9 +21,9 @@ if __name__ != "glassgrad.engine":
 from . import ops
 from .gradcheck import GradcheckError, GradcheckReport, GradcheckRow, gradcheck
 from .ops import Op
-from .value import Value, run_backward, seed_gradients, topological_order
+from .value import Value, kept_gradients, run_backward, seed_gradients, topological_order
 
 __all__ = [
     "Value", "Op", "ops", "gradcheck", "GradcheckError", "GradcheckReport", "GradcheckRow",
-    "topological_order", "seed_gradients", "run_backward",
+    "topological_order", "seed_gradients", "run_backward", "kept_gradients",
 ]

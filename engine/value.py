@@ -15,11 +15,12 @@ Python's cyclic garbage collector.
 """
 from __future__ import annotations
 
+import contextlib
 import math
-import numbers
-from typing import Callable
+from collections.abc import Callable, Iterable, Iterator, Sequence
 
 from . import ops
+from .guards import explain_bad_gradient, to_float
 from .ops import ABS, ADD, DIV, EXP, LOG, MUL, NEG, POW, RELU, SIGMOID, SOFTPLUS, SQRT, STEP, SUB, TANH, Op
 
 _isfinite = math.isfinite
@@ -49,7 +50,7 @@ class Value:
     __array_ufunc__ = None
 
     def __init__(self, data: float, label: str = "") -> None:
-        self.data = _to_float(data, "Value()")
+        self.data = to_float(data, "Value()")
         self.grad = 0.0
         if not isinstance(label, str):
             raise TypeError(f"Value(): label must be a str, got {type(label).__name__} {label!r}")
@@ -94,7 +95,7 @@ class Value:
         """x ** n for a number n (one input), or x ** y for a Value y (two inputs)."""
         if isinstance(exponent, Value):
             return _binary(POW, self, exponent)
-        return _unary(ops.power(_to_float(exponent, "**")), self)
+        return _unary(ops.power(to_float(exponent, "**")), self)
 
     def __rpow__(self, base: object) -> Value:
         return _binary(POW, base, self)
@@ -132,7 +133,7 @@ class Value:
         return _unary(RELU, self)
 
     def leaky_relu(self, slope: float = 0.01) -> Value:
-        return _unary(ops.leaky_relu(_to_float(slope, "leaky_relu slope")), self)
+        return _unary(ops.leaky_relu(to_float(slope, "leaky_relu slope")), self)
 
     def softplus(self) -> Value:
         return _unary(SOFTPLUS, self)
@@ -160,16 +161,25 @@ class Value:
         """
         run_backward(self)
 
-    def propagate(self) -> None:
+    def propagate(self) -> tuple[float, ...]:
         """One chain-rule step: pass this node's gradient on to its inputs.
 
         For each input x_i:  x_i.grad += local_grads[i] * self.grad,
         that is  dL/dx_i += d(self)/dx_i * dL/d(self).
+
+        Returns what it added to each input, in input order (the stepper records it).
+        A zero gradient adds nothing, so each contribution is 0.0 then: 0 * inf must
+        not make a nan.
         """
         grad = self.grad
-        if grad:  # a zero gradient adds nothing (and 0 * inf must not make a nan)
-            for node, local_grad in zip(self.inputs, self.local_grads):
-                node.grad += local_grad * grad
+        if not grad:
+            return (0.0,) * len(self.inputs)
+        contributions = []
+        for node, local_grad in zip(self.inputs, self.local_grads):
+            contribution = local_grad * grad
+            node.grad += contribution
+            contributions.append(contribution)
+        return tuple(contributions)
 
 
 def topological_order(root: Value) -> list[Value]:
@@ -202,10 +212,12 @@ def topological_order(root: Value) -> list[Value]:
     return order
 
 
-def run_backward(root: Value, step: Callable[[Value], None] | None = None) -> None:
+def run_backward(root: Value, step: Callable[[Value], object] | None = None,
+                 order: Sequence[Value] | None = None) -> None:
     """The backward pass of ``root.backward()``, with a hook for each chain-rule step.
 
-    1. ``topological_order(root)``;
+    1. ``topological_order(root)``, or ``order`` if the caller has it already (the
+       drawings walk the graph once and pass it here);
     2. each leaf's gradient is set aside and starts at 0; ``seed_gradients`` sets
        interior gradients to 0 and the root's to 1;
     3. for each node in reverse order, one chain-rule step: ``node.propagate()``, or
@@ -217,7 +229,10 @@ def run_backward(root: Value, step: Callable[[Value], None] | None = None) -> No
     would round differently). If a gradient becomes inf or nan, or ``step`` raises,
     every leaf gets its old gradient back and the error is raised.
     """
-    order = topological_order(root)
+    if order is None:
+        order = topological_order(root)
+    elif not order or order[-1] is not root:
+        raise ValueError("run_backward: order must be topological_order(root), which ends at root")
     leaves = [node for node in order if not node.inputs]
     leaf_grads_before = [leaf.grad for leaf in leaves]
     try:
@@ -228,7 +243,7 @@ def run_backward(root: Value, step: Callable[[Value], None] | None = None) -> No
             node.propagate() if step is None else step(node)
         # An inf or nan gradient anywhere is passed on to every input, so it reaches a leaf.
         if not all(_isfinite(leaf.grad) for leaf in leaves):
-            raise OverflowError(_explain_bad_gradient(order))
+            raise OverflowError(explain_bad_gradient(order))
     except BaseException:
         for leaf, grad in zip(leaves, leaf_grads_before):
             leaf.grad = grad
@@ -237,7 +252,7 @@ def run_backward(root: Value, step: Callable[[Value], None] | None = None) -> No
         leaf.grad = grad + leaf.grad
 
 
-def seed_gradients(order: list[Value]) -> None:
+def seed_gradients(order: Sequence[Value]) -> None:
     """Start a backward pass over ``order`` (a topological order ending at the root).
 
     Interior gradients restart at 0, leaves keep theirs (they accumulate), and the
@@ -248,6 +263,32 @@ def seed_gradients(order: list[Value]) -> None:
             node.grad = 0.0
     root = order[-1]
     root.grad = 1.0 if root.inputs else root.grad + 1.0
+
+
+@contextlib.contextmanager
+def kept_gradients(nodes: Iterable[Value], *, zero: bool = False) -> Iterator[list[Value]]:
+    """Keep the ``grad`` of each of ``nodes``, and put it back when the ``with`` block ends.
+
+        with kept_gradients(topological_order(L), zero=True):
+            L.backward()          # look at this pass's gradients alone ...
+        # ... and every gradient is as it was before, even if the block raised
+
+    ``zero=True`` also starts each gradient at 0.0 inside the block. The drawings use
+    this so that drawing a graph never changes a model.
+    """
+    kept = list(nodes)
+    for node in kept:
+        if not isinstance(node, Value):
+            raise TypeError(f"kept_gradients: nodes must be Values, got {type(node).__name__} {node!r}")
+    grads = [node.grad for node in kept]
+    try:
+        if zero:
+            for node in kept:
+                node.grad = 0.0
+        yield kept
+    finally:
+        for node, grad in zip(kept, grads):
+            node.grad = grad
 
 
 # ---------------------------------------------------------------- helpers
@@ -328,60 +369,8 @@ def _node(data: float, op: Op, inputs: tuple, local_grads: tuple) -> Value:
 
 
 def _as_value(x: object, where: str) -> Value:
-    return x if isinstance(x, Value) else Value(_to_float(x, where))
-
-
-def _to_float(x: object, where: str) -> float:
-    """``x`` as a finite float, or a TypeError / ValueError that says what ``x`` was."""
-    if type(x) is float:
-        number = x
-    elif isinstance(x, Value):
-        raise TypeError(
-            f"{where} got a Value ({x!r}) where a plain number belongs. Use the Value "
-            "itself in expressions, or Value(v.data) for a new leaf with the same number"
-        )
-    elif isinstance(x, numbers.Real) or _is_numpy_real_scalar(x):
-        try:
-            number = float(x)  # type: ignore[arg-type]
-        except OverflowError:
-            digits = str(x)  # over 300 of them: show the start and count them
-            raise OverflowError(
-                f"{where}: {digits[:12]}...({len(digits)} digits) is too large for a float"
-            ) from None
-    elif isinstance(x, complex) or getattr(getattr(x, "dtype", None), "kind", None) == "c":
-        raise TypeError(f"{where} takes a real number; complex numbers are not supported, got {x!r}")
-    else:
-        shown = repr(x) if len(repr(x)) <= 60 else repr(x)[:57] + "..."
-        raise TypeError(
-            f"{where} takes a real number (int, float, bool or a NumPy scalar), "
-            f"got {type(x).__name__} {shown}"
-        )
-    if not _isfinite(number):
-        raise ValueError(f"{where}: {number!r} is not a finite number; a Value holds finite floats only")
-    return number
-
-
-def _is_numpy_scalar(x: object) -> bool:
-    return getattr(x, "shape", None) == () and hasattr(x, "dtype")
-
-
-def _is_numpy_real_scalar(x: object) -> bool:
-    """NumPy bools, ints and floats, including 0-d arrays; not complex or strings."""
-    return _is_numpy_scalar(x) and getattr(x.dtype, "kind", None) in ("b", "i", "u", "f")  # type: ignore[attr-defined]
-
-
-def _explain_bad_gradient(order: list[Value]) -> str:
-    """Find the first chain-rule step that made a gradient inf or nan, in words."""
-    for node in reversed(order):  # the order backward ran in
-        for node_input, local_grad in zip(node.inputs, node.local_grads):
-            if node.grad and _isfinite(node.grad) and not _isfinite(local_grad * node.grad):
-                where = node.op.call_text(*(x.data for x in node.inputs)) if node.op else "?"
-                return (
-                    f"backward: a gradient became {local_grad * node.grad!r} at {where}: "
-                    f"its local derivative there is {local_grad!r}, times the incoming "
-                    f"gradient {node.grad!r}; leaf gradients are left as they were before backward"
-                )
-    return "backward: a gradient overflowed to inf; leaf gradients are left as they were before backward"
+    """``x`` itself if it is a Value, else a new leaf holding the number ``x``."""
+    return x if isinstance(x, Value) else Value(to_float(x, where))
 
 
 def _document(method_name: str, op: Op) -> None:

@@ -97,3 +97,22 @@ def test_precision_below_one_is_a_usage_error(tmp_path, capsys) -> None:
     with pytest.raises(SystemExit) as exit_:
         main(["graph", "a*b", "a=2", "b=3", "-o", str(tmp_path), "--precision", "-1"])
     assert exit_.value.code == 2 and "must be at least 1" in capsys.readouterr().err
+
+
+def test_frame_with_the_stepper_page_runs_the_stepper_once(tmp_path, capsys, monkeypatch):
+    import glassgrad.viz.stepper as stepper
+
+    runs = []
+    original = stepper.backprop_steps
+
+    def counting(root, **options):
+        runs.append(root)
+        return original(root, **options)
+
+    monkeypatch.setattr(stepper, "backprop_steps", counting)
+    assert main(["graph", "tanh(a*b + c)", "a=2", "b=-3", "c=10", "-o", str(tmp_path), "--frame", "2"]) == 0
+    assert len(runs) == 1
+    page = html.unescape((tmp_path / "stepper.html").read_text())
+    frame = html.unescape((tmp_path / "stepper_frame.svg").read_text())
+    # the frame is step 2 of that same run, its caption written under the picture
+    assert 'data-frame="2" data-node="n4"' in page and "Step 2: n4 = n2 + c" in frame

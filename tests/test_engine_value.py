@@ -367,3 +367,103 @@ def test_run_backward_puts_leaf_grads_back_when_the_step_hook_raises() -> None:
     with pytest.raises(RuntimeError, match="stop"):
         run_backward(L, step=failing_step)
     assert a.grad == 0.25
+
+
+# ------------------------------------------- propagate's record, a given order, kept grads
+
+
+def test_propagate_returns_what_it_added_to_each_input_in_input_order() -> None:
+    a, b = Value(2.0), Value(5.0)
+    a.grad, b.grad = 1.0, -1.0
+    node = a * b
+    node.grad = 10.0
+    assert node.propagate() == (50.0, 20.0)  # d(ab)/da * 10 = b * 10, d(ab)/db * 10 = a * 10
+    assert (a.grad, b.grad) == (1.0 + 50.0, -1.0 + 20.0)
+
+
+def test_propagate_returns_one_contribution_per_use_of_an_input_used_twice() -> None:
+    x = Value(3.0)
+    square = x * x
+    square.grad = 2.0
+    assert square.propagate() == (6.0, 6.0)
+    assert x.grad == 12.0
+
+
+def test_propagate_with_zero_gradient_returns_zeros_and_adds_nothing_even_through_inf() -> None:
+    x = Value(0.0)
+    root = x.sqrt()                     # d sqrt(x)/dx is inf at 0: 0 * inf would be nan
+    assert root.local_grads == (math.inf,)
+    root.grad = 0.0
+    assert root.propagate() == (0.0,)
+    assert x.grad == 0.0
+
+
+def test_propagate_of_a_leaf_returns_an_empty_tuple() -> None:
+    leaf = Value(1.0)
+    leaf.grad = 3.0
+    assert leaf.propagate() == ()
+
+
+def test_run_backward_with_a_given_order_walks_nothing_and_matches_backward(monkeypatch) -> None:
+    import glassgrad.engine.value as value_module
+    from glassgrad.engine import run_backward
+
+    def build():
+        a, b = Value(0.7), Value(-1.3)
+        return (a * b + a.exp()).tanh() * a, (a, b)
+
+    given, (a, b) = build()
+    order = topological_order(given)
+    reference, (a_ref, b_ref) = build()
+    reference.backward()
+
+    def no_walk(root):
+        raise AssertionError("run_backward walked the graph although it was given the order")
+
+    monkeypatch.setattr(value_module, "topological_order", no_walk)
+    run_backward(given, order=order)
+    assert (a.grad, b.grad) == (a_ref.grad, b_ref.grad)  # bit for bit
+    run_backward(given, order=order)
+    assert (a.grad, b.grad) == (2 * a_ref.grad, 2 * b_ref.grad)  # leaves still accumulate
+
+
+def test_run_backward_refuses_an_order_that_does_not_end_at_the_root() -> None:
+    from glassgrad.engine import run_backward
+    a = Value(2.0)
+    L = a * 3.0
+    with pytest.raises(ValueError, match="run_backward: order must be topological_order"):
+        run_backward(L, order=[L, a])
+    with pytest.raises(ValueError, match="run_backward: order must be topological_order"):
+        run_backward(L, order=[])
+
+
+def test_kept_gradients_puts_every_gradient_back_after_the_block() -> None:
+    from glassgrad.engine import kept_gradients
+    a, b = Value(2.0), Value(-3.0)
+    a.grad, b.grad = 0.5, 7.0
+    L = a * b
+    with kept_gradients(topological_order(L)) as kept:
+        L.backward()
+        assert (a.grad, b.grad) == (0.5 - 3.0, 7.0 + 2.0)  # inside: backward accumulated
+        assert kept == topological_order(L)
+    assert (a.grad, b.grad, L.grad) == (0.5, 7.0, 0.0)
+
+
+def test_kept_gradients_with_zero_starts_at_zero_and_restores_after_an_error() -> None:
+    from glassgrad.engine import kept_gradients
+    a = Value(2.0)
+    a.grad = 4.0
+    with pytest.raises(RuntimeError, match="inside"):
+        with kept_gradients([a], zero=True):
+            assert a.grad == 0.0
+            (a * a).backward()
+            assert a.grad == 4.0            # d(a^2)/da = 2a, from zero
+            raise RuntimeError("inside")
+    assert a.grad == 4.0
+
+
+def test_kept_gradients_refuses_something_that_is_not_a_value() -> None:
+    from glassgrad.engine import kept_gradients
+    with pytest.raises(TypeError, match="kept_gradients: nodes must be Values, got float 1.5"):
+        with kept_gradients([Value(1.0), 1.5]):
+            pass

@@ -96,8 +96,78 @@ def test_widget_without_ipywidgets_shows_the_page_inline(monkeypatch):
 
 
 def test_stepper_page_draws_the_given_parameters_in_the_parameter_style() -> None:
-    from glassgrad.viz.render import PARAMETER_COLOUR
+    from glassgrad.viz.dot import PARAMETER_COLOUR
     w, x = Value(0.5, label="w"), Value(2.0, label="x")
     out = (w * x).tanh()
     marked, unmarked = stepper_html(out, parameters=[w]), stepper_html(out)
     assert PARAMETER_COLOUR in marked and PARAMETER_COLOUR not in unmarked
+
+
+# ------------------------------------------------------ one walk, the same options everywhere
+
+STEPPER_OPTIONS = ("precision", "rankdir", "parameters", "max_nodes")
+
+
+@pytest.mark.parametrize("stepper", [stepper_html, stepper_gif, step_widget], ids=lambda f: f.__name__)
+def test_every_stepper_takes_the_options_of_step_views_with_the_same_defaults(stepper):
+    import inspect
+    expected = inspect.signature(step_views).parameters
+    got = inspect.signature(stepper).parameters
+    for name in STEPPER_OPTIONS:
+        assert got[name].kind is inspect.Parameter.KEYWORD_ONLY
+        assert got[name].default == expected[name].default
+
+
+def page_output(root, **options):
+    return stepper_html(root, **options)
+
+
+def widget_output(root, **options):
+    pytest.importorskip("ipywidgets")
+    slider, picture = step_widget(root, **options).children
+    pages = []
+    for k in range(slider.max + 1):
+        slider.value = k
+        pages.append(picture.value)
+    return "".join(pages)
+
+
+def gif_output(root, tmp_path, **options):
+    if shutil.which("dot") is None:
+        pytest.skip("the Graphviz program `dot` is not installed")
+    pytest.importorskip("PIL.Image")
+    return stepper_gif(root, tmp_path / "steps.gif", seconds_per_step=0.1, **options).read_bytes()
+
+
+@pytest.mark.parametrize("output", ["page", "widget", "gif"])
+@pytest.mark.parametrize("option, value", [
+    ("precision", 2), ("rankdir", "TB"), ("parameters", "a"),
+])
+def test_each_stepper_option_changes_what_each_stepper_shows(output, option, value, tmp_path):
+    def run(**options):
+        L = expression()
+        if options.get("parameters") == "a":
+            options["parameters"] = [node for node in topological_order(L) if node.label == "a"]
+        if output == "gif":
+            return gif_output(L, tmp_path, **options)
+        return (page_output if output == "page" else widget_output)(L, **options)
+
+    default, changed = run(), run(**{option: value})
+    assert changed != default
+    if output != "gif":  # the text outputs can be read
+        from glassgrad.viz.dot import PARAMETER_COLOUR
+        if option == "precision":
+            assert "data 0.9993" in default and "data 0.9993" not in changed  # tanh(4.0)
+        if option == "parameters":
+            assert PARAMETER_COLOUR in changed and PARAMETER_COLOUR not in default
+
+
+@pytest.mark.parametrize("output", ["page", "widget", "gif"])
+def test_each_stepper_refuses_a_graph_over_max_nodes(output, tmp_path):
+    L = expression()
+    with pytest.raises(ValueError, match="more than max_nodes=3"):
+        if output == "gif":
+            gif_output(L, tmp_path, max_nodes=3)
+        else:
+            (page_output if output == "page" else widget_output)(L, max_nodes=3)
+    assert page_output(L, max_nodes=6)  # exactly as many Values as allowed is drawn

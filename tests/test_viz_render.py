@@ -6,7 +6,7 @@ import pytest
 import glassgrad.viz.render
 from glassgrad.engine import Op, Value, topological_order
 from glassgrad.viz import count_nodes, draw_dot, draw_graph, draw_neuron
-from glassgrad.viz.render import LEAF_COLOUR, PARAMETER_COLOUR, ROOT_COLOUR, format_number
+from glassgrad.viz.dot import LEAF_COLOUR, PARAMETER_COLOUR, ROOT_COLOUR, format_number
 
 
 def tanh_graph():

@@ -6,7 +6,7 @@ from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
 from glassgrad.engine import Value, topological_order
-from glassgrad.viz import backprop_steps, forward_steps, step_views
+from glassgrad.viz import backprop_steps, captioned, forward_steps, index_graph, step_views, stepper_html
 
 # Ops that stay in their domain for any finite inputs (so random graphs never raise).
 OPS = {
@@ -206,3 +206,97 @@ def test_captions_put_negative_numbers_in_parentheses_and_show_op_constants():
     assert "n1 = x**2 = (-2.0)**2 = 4.0" in captions
     assert "n2 = n1 - x = 4.0 - (-2.0) = 6.0" in captions
     assert "n3 = leaky_relu(n2, 0.1) = leaky_relu(6.0, 0.1) = 6.0" in captions
+
+
+# ------------------------------------------------ one walk, one backward pass, recorded
+
+
+def count_walks(monkeypatch):
+    """Count every call of engine.topological_order, under any name a module imported it as."""
+    import sys
+
+    original = topological_order
+    calls = []
+
+    def counting(root):
+        calls.append(root)
+        return original(root)
+
+    for module in list(sys.modules.values()):
+        if getattr(module, "topological_order", None) is original:
+            monkeypatch.setattr(module, "topological_order", counting)
+    return calls
+
+
+def test_frames_record_what_propagate_returned_instead_of_recomputing_it(monkeypatch):
+    original = Value.propagate
+    returned = []
+
+    def propagate_reporting_half(node):
+        contributions = original(node)
+        reported = tuple(c / 2 for c in contributions)  # not what a recomputation would give
+        returned.append(reported)
+        return reported
+
+    monkeypatch.setattr(Value, "propagate", propagate_reporting_half)
+    L, _ = tanh_expression()
+    frames = backprop_steps(L)
+    assert [tuple(u.contribution for u in frame.inputs) for frame in frames] == returned
+    assert frames[0].inputs[0].contribution == L.local_grads[0] / 2
+
+
+def test_a_zero_gradient_step_records_zero_contributions_through_an_infinite_derivative():
+    x = Value(0.0, label="x")
+    L = x.sqrt() * 0.0                  # d sqrt(x)/dx is inf at 0, but no gradient reaches it
+    sqrt_frame = [frame for frame in backprop_steps(L) if frame.op == "sqrt"][0]
+    assert sqrt_frame.grad == 0.0
+    assert [(u.contribution, u.grad_after) for u in sqrt_frame.inputs] == [(0.0, 0.0)]
+
+
+def test_index_graph_counts_each_use_of_a_node():
+    a = Value(2.0, label="a")
+    b = a * a
+    L = b + a
+    index = index_graph(L)
+    assert index.order == topological_order(L) and index.root is L
+    assert [index.position[node] for node in index.order] == [0, 1, 2]
+    assert index.names == ["a", "n1", "n2"]
+    assert index.use_counts == [3, 1, 0]  # a: twice in a * a, once in b + a
+
+
+def test_frames_and_views_share_one_index_and_walk_the_graph_once(monkeypatch):
+    L, _ = tanh_expression()
+    index = index_graph(L)
+    walks = count_walks(monkeypatch)
+    backprop_steps(L, index=index)
+    forward_steps(L, index=index)
+    step_views(L, index=index)
+    assert walks == []
+
+
+def test_step_views_and_a_stepper_page_walk_the_graph_once(monkeypatch):
+    L, _ = tanh_expression()
+    walks = count_walks(monkeypatch)
+    step_views(L)
+    assert walks == [L]
+    walks.clear()
+    stepper_html(L)
+    assert walks == [L]
+
+
+def test_an_index_of_another_graph_is_refused_with_the_function_name():
+    L, _ = tanh_expression()
+    other, _ = tanh_expression()
+    index = index_graph(other)
+    for steps, name in ((backprop_steps, "backprop_steps"), (forward_steps, "forward_steps"),
+                        (step_views, "step_views")):
+        with pytest.raises(ValueError, match=f"{name}: index was made for another graph"):
+            steps(L, index=index)
+
+
+def test_captioned_view_is_the_picture_step_views_draw_with_the_caption_in_it():
+    plain = step_views(tanh_expression()[0])
+    in_picture = step_views(tanh_expression()[0], caption_in_picture=True)
+    for view, expected in zip(plain, in_picture):
+        assert captioned(view).source == expected.graph.source
+        assert "labelloc=b" not in view.graph.source  # the view itself is left as it was

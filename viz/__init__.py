@@ -7,6 +7,8 @@
     stepper_html(L, path)    a self-contained page that steps through backpropagation
     stepper_gif(L, path)     the same as an animated GIF (needs the Graphviz program)
     step_widget(L)           the stepper in Jupyter
+    index_graph(L)           one walk of the graph (a GraphIndex) that a drawing shares:
+                             pass it as ``index=`` to backprop_steps, forward_steps, step_views
     viz.plots                matplotlib figures: plot_history, plot_decision_boundary,
                              plot_loss_surface, plot_activation (imported on first use)
 
@@ -23,13 +25,17 @@ if __name__ != "glassgrad.viz":
 from .animate import stepper_gif
 from .html import stepper_html
 from .jupyter import step_widget
-from .render import Graph, count_nodes, draw_dot, draw_graph, draw_neuron
-from .stepper import BackwardFrame, ForwardFrame, InputUpdate, backprop_steps, forward_steps, step_views
+from .dot import GraphIndex, index_graph
+from .render import count_nodes, draw_dot, draw_graph, draw_neuron
+from .stepper import (BackwardFrame, ForwardFrame, InputUpdate, StepView, backprop_steps, captioned,
+                      forward_steps, step_views)
+from .svg import Graph
 
 __all__ = [
     "Graph", "draw_graph", "draw_dot", "draw_neuron", "count_nodes",
     "backprop_steps", "forward_steps", "BackwardFrame", "ForwardFrame", "InputUpdate",
-    "step_views", "stepper_html", "stepper_gif", "step_widget",
+    "step_views", "StepView", "captioned", "stepper_html", "stepper_gif", "step_widget",
+    "GraphIndex", "index_graph",
     "plot_history", "plot_decision_boundary", "plot_loss_surface", "plot_activation",
 ]
 

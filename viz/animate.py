@@ -5,22 +5,24 @@ Needs the Graphviz program (``dot`` makes the PNG pictures) and Pillow (joins th
 from __future__ import annotations
 
 import io
+from collections.abc import Iterable
 from pathlib import Path
 
 from glassgrad.engine import Value
 
 from . import svg
-from .render import DEFAULT_MAX_NODES
+from .dot import DEFAULT_MAX_NODES
 from .stepper import step_views
 
 
 def stepper_gif(root: Value, path: str | Path, *, seconds_per_step: float = 2.0,
-                precision: int = 4, rankdir: str = "LR",
+                precision: int = 4, rankdir: str = "LR", parameters: Iterable[Value] = (),
                 max_nodes: int = DEFAULT_MAX_NODES) -> Path:
     """Write an animated GIF of backpropagation through ``root``'s graph; returns the path.
 
-    Each picture is one view of ``viz.stepper.step_views`` with its caption under it.
-    The graph's gradients are left as they were.
+    Each picture is one view of ``viz.stepper.step_views`` with its caption under it,
+    shown for ``seconds_per_step``. The other options are those of every stepper,
+    described once in ``step_views``. The graph's gradients are left as they were.
     """
     if svg.dot_program() is None:
         raise svg.GraphvizNotFoundError(
@@ -32,8 +34,8 @@ def stepper_gif(root: Value, path: str | Path, *, seconds_per_step: float = 2.0,
     except ImportError:
         raise ImportError("stepper_gif needs Pillow to join the pictures: pip install pillow") from None
 
-    views = step_views(root, precision=precision, rankdir=rankdir, caption_in_picture=True,
-                       max_nodes=max_nodes)
+    views = step_views(root, precision=precision, rankdir=rankdir, parameters=parameters,
+                       max_nodes=max_nodes, caption_in_picture=True)
     pictures = [Image.open(io.BytesIO(view.graph.pipe(format="png"))).convert("RGB")
                 for view in views]
     # Captions differ in length, so the pictures do: put each on a canvas of the largest size.

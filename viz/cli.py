@@ -59,9 +59,9 @@ def graph_command(expression: str, assignments: Sequence[str], *, out: str | Pat
     ``frame`` is given, ``stepper_frame.svg`` (that step of the stepper, captioned).
     Returns the paths written.
     """
-    from .html import stepper_html  # imported here: `glassgrad --help` stays quick
+    from .html import stepper_page  # imported here: `glassgrad --help` stays quick
     from .render import draw_graph
-    from .stepper import step_views
+    from .stepper import captioned, step_views
 
     parsed = parse_expression(expression)
     values = parse_assignments(assignments)
@@ -77,19 +77,20 @@ def graph_command(expression: str, assignments: Sequence[str], *, out: str | Pat
     except OverflowError as error:  # e.g. sqrt(a) at a=0: an infinite derivative
         raise UsageError(f"{error}; choose other values") from None
 
-    views = None
-    if frame is not None:  # checked before anything is written
-        views = step_views(root, precision=precision, rankdir=rankdir, caption_in_picture=True)
-        if not 0 <= frame < len(views):
-            raise UsageError(f"--frame {frame}: this graph has steps 0 to {len(views) - 1}")
+    # One run of the stepper serves both the page and the --frame picture.
+    views = []
+    if stepper or frame is not None:
+        views = step_views(root, precision=precision, rankdir=rankdir)
+    if frame is not None and not 0 <= frame < len(views):  # checked before anything is written
+        raise UsageError(f"--frame {frame}: this graph has steps 0 to {len(views) - 1}")
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
     written = [draw_graph(root, rankdir=rankdir, precision=precision).save(out / "graph.svg")]
     if stepper:
         written.append(out / "stepper.html")
-        stepper_html(root, written[-1], precision=precision, rankdir=rankdir)
-    if views is not None:
-        written.append(views[frame].graph.save(out / "stepper_frame.svg"))
+        stepper_page(root, views, written[-1])
+    if frame is not None:
+        written.append(captioned(views[frame]).save(out / "stepper_frame.svg"))
     return written
 
 

@@ -13,12 +13,12 @@ from __future__ import annotations
 
 import html
 import re
+from collections.abc import Iterable, Sequence
 from pathlib import Path
-from typing import Iterable
 
 from glassgrad.engine import Value
 
-from .render import DEFAULT_MAX_NODES
+from .dot import DEFAULT_MAX_NODES
 from .stepper import StepView, step_views
 
 _STYLE = """
@@ -76,12 +76,21 @@ def stepper_html(root: Value, path: str | Path | None = None, *, precision: int 
                  max_nodes: int = DEFAULT_MAX_NODES) -> str:
     """A self-contained HTML page that steps through backpropagation of ``root``.
 
-    Returns the page's text and also writes it to ``path`` if one is given. The graph's
-    gradients are left as they were (see ``viz.stepper.step_views``). ``parameters``
-    are drawn in the parameter style, as by ``draw_graph``.
+    Returns the page's text and also writes it to ``path`` if one is given. The options
+    are those of every stepper, described once in ``viz.stepper.step_views``. The
+    graph's gradients are left as they were.
     """
     views = step_views(root, precision=precision, rankdir=rankdir, parameters=parameters,
                        max_nodes=max_nodes)
+    return stepper_page(root, views, path)
+
+
+def stepper_page(root: Value, views: Sequence[StepView], path: str | Path | None = None) -> str:
+    """The page of ``views``, the ``step_views(root, ...)`` made already; see ``stepper_html``.
+
+    For a caller that also uses the views for something else (``glassgrad graph
+    --frame`` writes one of them as a picture), so the stepper runs once.
+    """
     root_name = root.label or views[0].node  # the start view highlights the root
     title = f"Backpropagation of {root_name}, step by step"
     sections = "\n".join(_section(k, view) for k, view in enumerate(views))

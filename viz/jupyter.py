@@ -2,27 +2,30 @@
 from __future__ import annotations
 
 import html
+from collections.abc import Iterable
 
 from glassgrad.engine import Value
 
+from .dot import DEFAULT_MAX_NODES
 from .html import stepper_html
-from .render import DEFAULT_MAX_NODES
 from .stepper import step_views
 
 
 def step_widget(root: Value, *, precision: int = 4, rankdir: str = "LR",
-                max_nodes: int = DEFAULT_MAX_NODES):
+                parameters: Iterable[Value] = (), max_nodes: int = DEFAULT_MAX_NODES):
     """A stepper for the notebook: an ipywidgets slider with the picture and caption of
     each step; without ipywidgets, the self-contained HTML page shown inline.
 
+    The options are those of every stepper, described once in ``viz.stepper.step_views``.
     The graph's gradients are left as they were.
     """
+    options = dict(precision=precision, rankdir=rankdir, parameters=parameters, max_nodes=max_nodes)
     try:
         import ipywidgets
     except ImportError:
-        return _inline_page(root, precision=precision, rankdir=rankdir, max_nodes=max_nodes)
+        return _inline_page(root, **options)
 
-    views = step_views(root, precision=precision, rankdir=rankdir, max_nodes=max_nodes)
+    views = step_views(root, **options)
     pages = [f"<pre>{html.escape(view.caption)}</pre>{view.graph.svg()}" for view in views]
     slider = ipywidgets.IntSlider(value=0, min=0, max=len(views) - 1, description="step",
                                   continuous_update=True)

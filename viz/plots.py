@@ -28,7 +28,7 @@ from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 from matplotlib.ticker import MaxNLocator
 
-from glassgrad.engine import Value, topological_order
+from glassgrad.engine import Value, kept_gradients, topological_order
 
 # One colour per class (colour-blind friendly), for regions and points alike.
 CLASS_COLOURS = ("#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd",
@@ -295,10 +295,8 @@ def _value_and_gradient(
     own_inputs = set(inputs)
     other_leaves = [node for node in topological_order(out)
                     if not node.inputs and node not in own_inputs]
-    grads_before = [leaf.grad for leaf in other_leaves]
-    out.backward()
-    for leaf, grad in zip(other_leaves, grads_before):
-        leaf.grad = grad
+    with kept_gradients(other_leaves):
+        out.backward()
     return out, [x.grad for x in inputs]
 
 

