@@ -402,6 +402,8 @@ def main(argv: Sequence[str]) -> int:
                         help="memory limit per notebook (default: 1024)")
     parser.add_argument("--no-progress", dest="progress", action="store_false", help="no progress bar")
     args = parser.parse_args(argv)
+    from .sandbox import isolation_summary
+    print(isolation_summary(args.timeout, args.memory), file=sys.stderr)
     try:
         grades = grade(args.exercise, args.submissions, args.out, jobs=args.jobs,
                        timeout=args.timeout, memory_mb=args.memory, progress=args.progress)

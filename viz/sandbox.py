@@ -257,7 +257,7 @@ class StudentProcess:
         self._folder = ""
 
     def __enter__(self) -> StudentProcess:
-        root = os.geteuid() == 0
+        root = runs_as_nobody()
         self._folder = tempfile.mkdtemp(prefix="glassgrad-grade-")
         work = Path(self._folder, "work")
         work.mkdir()
@@ -421,6 +421,21 @@ _KINDS = (inspect.Parameter.POSITIONAL_ONLY, inspect.Parameter.POSITIONAL_OR_KEY
 _ISOLATION: list[list[str]] = []
 
 
+def runs_as_nobody() -> bool:
+    """True when the grader is root and everyone may read Python and glassgrad (so the
+    notebook can run as ``nobody``); otherwise the notebook runs as the grader's user."""
+    if os.geteuid() != 0:
+        return False
+    import glassgrad.engine
+    folders = [p for p in sys.path if p and os.path.isdir(p)]
+    folders += [os.path.dirname(os.path.dirname(glassgrad.engine.__file__))]
+    for folder in map(Path, folders):
+        for step in [folder.resolve(), *folder.resolve().parents]:
+            if step.stat().st_mode & 0o005 != 0o005:  # others may not list and enter it
+                return False
+    return True
+
+
 def network_isolation() -> list[str]:
     """The command prefix that gives the student process no network, or [] where the OS
     refuses (no ``unshare``, or user namespaces turned off). Probed once."""
@@ -432,3 +447,14 @@ def network_isolation() -> list[str]:
             works = False
         _ISOLATION.append(prefix if works else [])
     return _ISOLATION[0]
+
+
+def isolation_summary(timeout: float, memory_mb: int) -> str:
+    """What the student processes of this machine get, in one paragraph for the teacher."""
+    network = ("no network (a new network namespace)" if network_isolation() else
+               "the network (this OS refuses `unshare --net`)")
+    user = ("run as the user nobody" if runs_as_nobody() else
+            "run as your user and can read and write what you can: grade in a container "
+            "(or as root with a Python everyone can read) to keep them away from your files")
+    return (f"Each notebook runs in its own process in an empty temporary folder, for at most "
+            f"{timeout:g} s, with {memory_mb} MB of memory and {network}; notebooks {user}.")
