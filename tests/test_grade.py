@@ -336,7 +336,7 @@ def test_exercise_4_sees_the_students_changes_to_the_parameters(tmp_path):
 
 
 def test_exercise_5_gives_partial_credit_for_a_model_between_the_targets(tmp_path):
-    write(tmp_path, "correct", solved("ex05"))
+    # (the reference solution's pass is in test_notebooks; its training is too slow to repeat)
     write(tmp_path, "untouched", notebook_of("ex05"))
     write(tmp_path, "small_model", with_cells(solved("ex05", train_model=(
         "def train_model(X, y):\n    model = nn.MLP(2, [8, 1], seed=0)\n"
@@ -345,9 +345,8 @@ def test_exercise_5_gives_partial_credit_for_a_model_between_the_targets(tmp_pat
         at=3))
     grade(exercise("ex05"), [tmp_path], tmp_path / "out", jobs=2, timeout=60, progress=False)
     assert_graded(tmp_path / "out", {
-        "correct": ({"accuracy_80": 1, "accuracy_90": 2}, {"accuracy_90": ["PASS", "accuracy 98.0%"]}),
         "untouched": ({"accuracy_80": 0, "accuracy_90": 0}, {"accuracy_90": ["still a TODO"]}),
-        "small_model": ({"accuracy_80": 1, "accuracy_90": 0}, {"accuracy_90": [
+        "small_model": ({"accuracy_80": 1, "accuracy_90": 0}, {"accuracy_80": ["PASS"], "accuracy_90": [
             "accuracy 89.0% on 100 points, below the target", "train for more steps"]}),
     })
 
