@@ -16,12 +16,22 @@ value, and a hint for the common mistake behind it:
 The diagnosis compares the student's answers with the answers each common mistake
 would give (a sign error, ``=`` instead of ``+=``, a missing bias, ...) at every test
 point; the first mistake that explains all of them is named in ``CheckFailure.mistake``.
+
+In Jupyter a failing check does not raise: it shows a short styled message (what is
+wrong, expected and got, the hint) and returns None, so that "Run All" on an unfinished
+notebook reaches the last cell. Everywhere else (a script, a test) it raises. The
+environment variable ``GLASSGRAD_CHECKS`` overrides the choice: ``raise``, ``show``, or
+``off`` (the checkers do nothing: the grader's sandbox, where the grader runs its own).
 """
 from __future__ import annotations
 
+import functools
+import html
 import inspect
 import math
 import numbers
+import os
+import sys
 from typing import Callable, Sequence
 
 from glassgrad.engine import Op, Value, gradcheck, topological_order
@@ -42,6 +52,53 @@ class CheckFailure(AssertionError):
     def __init__(self, check: str, problem: str, hint: str, mistake: str) -> None:
         super().__init__(f"{check}: {problem}\n  Hint: {hint}")
         self.check, self.problem, self.hint, self.mistake = check, problem, hint, mistake
+
+
+# ------------------------------------------------------------ in a notebook
+
+CHECK_MIMETYPE = "application/vnd.glassgrad.check+json"  # the failure, for tools and tests
+
+
+def failure_mode() -> str:
+    """How a failing check reports: "raise", "show" (inline, in Jupyter) or "off"."""
+    chosen = os.environ.get("GLASSGRAD_CHECKS", "")
+    if chosen in ("raise", "show", "off"):
+        return chosen
+    ipython = sys.modules.get("IPython")  # loaded in every Jupyter kernel; never imported here
+    shell = ipython.get_ipython() if ipython is not None else None
+    return "show" if getattr(shell, "kernel", None) is not None else "raise"
+
+
+def reported(checker: Callable) -> Callable:
+    """``checker``, with its failures shown inline in Jupyter (see ``failure_mode``)."""
+    @functools.wraps(checker)
+    def run_checker(*args: object, **kwargs: object) -> object:
+        mode = failure_mode()
+        if mode == "off":
+            return None
+        try:
+            return checker(*args, **kwargs)
+        except CheckFailure as failure:
+            if mode == "raise":
+                raise
+            show_failure(failure)
+            return None
+    return run_checker
+
+
+def show_failure(failure: CheckFailure) -> None:
+    """Display a failed check in the notebook: a red box, not a traceback."""
+    from IPython.display import display
+    plain = f"FAILED {failure.check}: {failure.problem}\n  Hint: {failure.hint}"
+    box = ("<div style=\"border-left: 4px solid #dc2626; background: #fef2f2; color: #111827; "
+           "padding: .5em .9em; margin: .2em 0; font-family: system-ui, sans-serif\">"
+           f"<div style=\"font-weight: 600; color: #b91c1c\">&#x2717; {html.escape(failure.check)}"
+           "</div>"
+           f"<div style=\"white-space: pre-wrap; margin: .3em 0\">{html.escape(failure.problem)}</div>"
+           f"<div><b>Hint:</b> {html.escape(failure.hint)}</div></div>")
+    display({"text/plain": plain, "text/html": box,
+             CHECK_MIMETYPE: {"check": failure.check, "problem": failure.problem,
+                              "hint": failure.hint, "mistake": failure.mistake}}, raw=True)
 
 
 def _close(got: float, expected: float) -> bool:
@@ -468,3 +525,11 @@ def _check_output(check: str, output: object) -> object:
     raise CheckFailure(check, f"the model returned {output!r}",
                        "A model should return a Value (one output) or a list of Values "
                        "(one per class).", "wrong_type")
+
+
+# Wrapped here, at the end, so that each checker above stays a plain function that raises.
+check_local_derivative = reported(check_local_derivative)
+check_backward_by_hand = reported(check_backward_by_hand)
+check_neuron_forward = reported(check_neuron_forward)
+check_sgd_step = reported(check_sgd_step)
+check_accuracy = reported(check_accuracy)

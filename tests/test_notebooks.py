@@ -1,10 +1,12 @@
 """The notebooks: committed without outputs, and each one runs top to bottom in a fresh kernel.
 
 * tutorials (notebooks/NN_*.ipynb) run as they are;
-* exercises (notebooks/exercises/ex*.ipynb) run twice: solved, with each TODO cell tagged
-  ``solution:NAME`` replaced by the source of ``exercise_solutions.NAME`` (every check
-  must pass), and unsolved, as a student first opens them (every cell tagged ``check``
-  must fail with a CheckFailure that says TODO, and no other cell may fail).
+* exercises (notebooks/exercises/ex*.ipynb) run three times: solved, with each TODO cell
+  tagged ``solution:NAME`` replaced by the source of ``exercise_solutions.NAME`` (every
+  check must pass); unsolved, as a student first opens them, with GLASSGRAD_CHECKS=raise
+  (every cell tagged ``check`` must fail with a CheckFailure that says TODO, and no other
+  cell may fail); and unsolved as Jupyter runs them by default ("Run All" must reach the
+  last cell, each check showing its failure instead of raising).
 
 The selected notebook runs start together, two at a time, in a thread pool.
 """
@@ -12,6 +14,7 @@ from __future__ import annotations
 
 import inspect
 import os
+import re
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
@@ -21,6 +24,7 @@ nbformat = pytest.importorskip("nbformat")
 nbclient = pytest.importorskip("nbclient")
 
 import exercise_solutions  # noqa: E402
+from glassgrad.nn.checks import CHECK_MIMETYPE  # noqa: E402
 
 NOTEBOOKS = Path(__file__).resolve().parent.parent / "notebooks"
 TUTORIALS = sorted(NOTEBOOKS.glob("[0-9][0-9]_*.ipynb"))
@@ -58,7 +62,11 @@ def execute(path: Path, variant: str):
         allow_errors=(variant == "unsolved"),
         resources={"metadata": {"path": str(path.parent)}},
     )
-    client.execute(env={**os.environ, "MPLBACKEND": "Agg"})  # the kernel's environment: no plot windows
+    env = {**os.environ, "MPLBACKEND": "Agg"}  # the kernel's environment: no plot windows
+    env.pop("GLASSGRAD_CHECKS", None)
+    if variant == "unsolved":
+        env["GLASSGRAD_CHECKS"] = "raise"  # failures raise, as in a script
+    client.execute(env=env)
     return notebook
 
 
@@ -67,6 +75,7 @@ VARIANT_OF_TEST = {
     "test_tutorial_runs_top_to_bottom": "tutorial",
     "test_solved_exercise_passes_every_check": "solved",
     "test_unsolved_exercise_fails_only_at_its_checks_saying_todo": "unsolved",
+    "test_run_all_on_an_unsolved_exercise_reaches_the_last_cell_showing_each_failure": "run_all",
 }
 
 
@@ -103,6 +112,41 @@ def test_committed_notebook_has_no_outputs_or_execution_counts(path):
             assert cell.outputs == [] and cell.execution_count is None, (
                 f"{path.name} cell {index} has outputs: clear them before committing "
                 "(Jupyter: Edit > Clear All Outputs; or jupyter nbconvert --clear-output --inplace)")
+
+
+def markdown_problems(source: str) -> list[str]:
+    """Lines of a Markdown cell that render as an indented code block by accident: indented
+    by 4+ spaces after a blank line (or at the top), outside a fence and not in a list."""
+    problems, in_fence, in_list = [], False, False
+    lines = source.split("\n")
+    for i, line in enumerate(lines):
+        if line.lstrip().startswith("```"):
+            in_fence = not in_fence
+        starts_block = i == 0 or not lines[i - 1].strip()
+        if not in_fence and line.startswith("    ") and line.strip() and starts_block and not in_list:
+            problems.append(f"line {i + 1}: {line.strip()[:50]!r}")
+        if re.match(r"\s*([-*+]|\d+\.)\s", line):
+            in_list = True  # indented paragraphs after a list item continue it
+        elif line.strip() and not line.startswith(" "):
+            in_list = False
+    return problems
+
+
+def test_markdown_check_finds_an_indented_block_but_not_a_list_continuation():
+    assert markdown_problems("    # Title\n\n    text") == ["line 1: '# Title'", "line 3: 'text'"]
+    assert markdown_problems("# Title\n\n- item\n\n    more of the item\n```\n    code\n```") == []
+
+
+@pytest.mark.parametrize("path", ALL_NOTEBOOKS, ids=lambda p: str(p.relative_to(NOTEBOOKS)))
+def test_first_cell_is_a_heading_and_no_markdown_is_an_accidental_code_block(path):
+    cells = nbformat.read(path, as_version=4).cells
+    assert cells[0].cell_type == "markdown" and cells[0].source.startswith("# "), (
+        f"{path.name}: the first cell should start with a '# ' heading, got {cells[0].source[:40]!r}")
+    for index, cell in enumerate(cells):
+        if cell.cell_type == "markdown":
+            assert not markdown_problems(cell.source), (
+                f"{path.name} cell {index} renders as a code block (indented by 4 spaces): "
+                f"{markdown_problems(cell.source)}")
 
 
 @pytest.mark.parametrize("path", EXERCISES, ids=lambda p: p.name)
@@ -149,3 +193,18 @@ def test_unsolved_exercise_fails_only_at_its_checks_saying_todo(runs, path):
         else:
             assert index not in failed, (f"{path.name}: cell {index} crashed before any check: "
                                          f"{failed[index].ename}: {failed[index].evalue}")
+
+
+@pytest.mark.parametrize("path", EXERCISES, ids=lambda p: p.name)
+def test_run_all_on_an_unsolved_exercise_reaches_the_last_cell_showing_each_failure(runs, path):
+    notebook = runs[path, "run_all"].result()
+    assert errors(notebook) == [], f"{path.name}: a cell raised: {errors(notebook)}"
+    code_cells = [cell for cell in notebook.cells if cell.cell_type == "code"]
+    assert all(cell.execution_count is not None for cell in code_cells), "Run All stopped early"
+    for cell in code_cells:
+        if "check" in tags(cell):
+            shown = [o.data[CHECK_MIMETYPE] for o in cell.outputs
+                     if o.get("output_type") == "display_data" and CHECK_MIMETYPE in o.get("data", {})]
+            assert [failure["mistake"] for failure in shown] == ["todo"], cell.source
+            html = next(o.data["text/html"] for o in cell.outputs if CHECK_MIMETYPE in o.get("data", {}))
+            assert "TODO" in html and "Hint:" in html and "Traceback" not in html

@@ -5,6 +5,8 @@
         (backpropagation step by step), and prints their paths
     glassgrad demo ...
         trains the demo model and draws its pictures (see ``glassgrad demo --help``)
+    glassgrad grade EXERCISE.ipynb SUBMISSIONS... -o OUT
+        grades a class's notebooks (see ``glassgrad grade --help`` and ``viz.grade``)
 
 The expression is parsed by ``viz.expr`` (never ``eval``): numbers, variables,
 + - * / **, and the functions exp, log, sqrt, tanh, sigmoid, relu, leaky_relu,
@@ -32,6 +34,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
     if argv[:1] == ["demo"]:
         return _demo(argv[1:])  # the demo parses its own options (and its own --help)
+    if argv[:1] == ["grade"]:
+        from .grade import main as grade_main  # so does the grader
+        return grade_main(argv[1:])
     args = _parser().parse_args(argv)
     if args.command is None:
         _parser().print_help()
@@ -163,4 +168,6 @@ def _parser() -> argparse.ArgumentParser:
                        help="do not write stepper.html")
     commands.add_parser("demo", help="train the demo model and draw its pictures "
                                      "(options: glassgrad demo --help)", add_help=False)
+    commands.add_parser("grade", help="grade a class's exercise notebooks "
+                                      "(options: glassgrad grade --help)", add_help=False)
     return parser
