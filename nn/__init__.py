@@ -7,7 +7,8 @@
 
 ``nn.module`` finds parameters by name and saves them as JSON; ``nn.layers`` builds
 networks from glassgrad.engine ops; ``nn.losses``, ``nn.optim``, ``nn.data`` and ``nn.train``
-hold the rest of a training loop.
+hold the rest of a training loop; ``nn.predictions`` is the one rule for which class an
+output means.
 """
 
 if __name__ != "glassgrad.nn":
@@ -22,6 +23,7 @@ from .losses import (LOSSES, binary_cross_entropy_with_logits, get_loss, hinge, 
                      softmax_cross_entropy)
 from .module import Module
 from .optim import OPTIMIZERS, SGD, Adam, Optimizer, RMSprop, get_optimizer
+from .predictions import ClassRule, class_rule, prepare_labels
 from .sequential import Dense, Sequential
 from .train import History, accuracy, fit, predict
 
@@ -30,6 +32,7 @@ __all__ = [
     "mse", "hinge", "binary_cross_entropy_with_logits", "softmax_cross_entropy", "l2",
     "get_loss", "LOSSES",
     "Optimizer", "SGD", "Adam", "RMSprop", "get_optimizer", "OPTIMIZERS",
-    "fit", "History", "predict", "accuracy", "Sequential", "Dense",
+    "fit", "History", "predict", "accuracy", "class_rule", "ClassRule", "prepare_labels",
+    "Sequential", "Dense",
     "make_moons", "make_circles", "make_spirals", "make_xor", "make_blobs",
 ]

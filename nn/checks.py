@@ -37,6 +37,7 @@ from typing import Callable, Sequence
 from glassgrad.engine import Op, Value, gradcheck, topological_order
 from glassgrad.engine.ops import BUILTIN_OPS
 
+from .predictions import evaluation_mode, model_loss
 from .train import accuracy as nn_accuracy
 
 # A guess at a mistake: (mistake code, hint for the student, the answers it would give).
@@ -483,12 +484,16 @@ def check_sgd_step(sgd_step: Callable[[list[Value], float], object]) -> None:
 
 
 def check_accuracy(model: Callable[[list[float]], object] | None, X: Sequence[Sequence[float]],
-                   y: Sequence[int], target: float = 0.9) -> float:
+                   y: Sequence[int], target: float = 0.9, *,
+                   loss: str | Callable[..., Value] | None = None) -> float:
     """Check that ``model`` classifies at least ``target`` of the points ``X`` correctly.
 
-    Predictions follow ``nn.accuracy``: a model with one output predicts the positive
-    class (1) where its output is > 0, else the negative one (0 or -1); a model with
-    several outputs predicts the index of the largest. Returns the accuracy.
+    Predictions follow ``nn.accuracy`` (the rule of ``nn.predictions``): several outputs
+    predict the index of the largest; one output is read as a probability after a
+    sigmoid (class 1 where p > 0.5), as a regression value for mse (split halfway between
+    the labels), else as a score (class 1 where it is > 0). ``loss`` is the loss the model
+    was trained with (default: the one ``nn.fit`` or ``compile`` noted on it). The model
+    runs in eval mode (Dropout off), and its own mode is restored. Returns the accuracy.
     """
     check = f"check_accuracy(target={target:.0%})"
     if model is None:
@@ -496,10 +501,9 @@ def check_accuracy(model: Callable[[list[float]], object] | None, X: Sequence[Se
     if len(X) != len(y) or not X:
         raise ValueError(f"{check}: X and y must be the same non-zero length, "
                          f"got {len(X)} and {len(y)}")
-    several_outputs = isinstance(_check_output(check, model(list(X[0]))), list)
-    # nn.accuracy's rule, so that the checker agrees with what fit() reports. Its loss
-    # argument only says how to read the labels: class indices, or two classes split at 0.
-    accuracy = nn_accuracy(model, X, y, loss="softmax_cross_entropy" if several_outputs else "hinge")
+    with evaluation_mode(model):
+        _check_output(check, model(list(X[0])))
+        accuracy = nn_accuracy(model, X, y, loss=loss)  # the rule fit() and evaluate() use
     if accuracy >= target:
         print(f"PASS {check}: accuracy {accuracy:.1%} on {len(y)} points")
         return accuracy
@@ -507,6 +511,11 @@ def check_accuracy(model: Callable[[list[float]], object] | None, X: Sequence[Se
     if accuracy < 1 - target and len(set(y)) == 2:
         code, hint = "inverted", ("The predictions are mostly the opposite class: is your "
                                   "loss pushing the output the wrong way for each label?")
+    elif accuracy < chance + 0.1 and model_loss(model, loss) is not None:
+        # nn.fit or compile did the loop (zero_grad, backward, step): the settings are left
+        code, hint = "no_learning", ("No better than guessing: did the loss go down (look at "
+                                     "the History)? Try another learning rate, more epochs, "
+                                     "or a loss that suits the labels and the last layer.")
     elif accuracy < chance + 0.1:
         code, hint = "no_learning", ("No better than guessing: did the loss go down? Check "
                                      "zero_grad before backward, the sign of the update and "

@@ -31,9 +31,10 @@ from typing import Callable, Sequence
 from glassgrad.engine import Value
 
 from .layers import ACTIVATIONS, Dropout, Neuron
-from .losses import LOSSES, binary_cross_entropy_with_logits, get_loss, hinge, softmax_cross_entropy
+from .losses import LOSSES, binary_cross_entropy_with_logits, get_loss, softmax_cross_entropy
 from .module import Module
 from .optim import OPTIMIZERS, SGD, Optimizer, get_optimizer
+from .predictions import base_loss, evaluation_mode, prepare_labels
 from .rng import make_rng
 from .train import History, accuracy, fit
 
@@ -150,6 +151,7 @@ class Sequential(Module):
         self.input_dim: int | None = None
         self.output_dim: int | None = None
         self.optimizer: Optimizer | None = None
+        self.loss_fn: Callable[..., Value] | None = None  # the compiled loss (read by nn.predictions)
         self._compiled: dict | None = None  # what compile() chose
         for layer in layers:
             self.add(layer)
@@ -221,6 +223,11 @@ class Sequential(Module):
                 values = layer(values)
         return values
 
+    @property
+    def output_activation(self) -> str:
+        """The output layer's activation ("linear" if it has none): what ``model(x)`` returns."""
+        return getattr(self._output_layer(), "activation", "linear")
+
     def _output_layer(self) -> Module | None:
         """The last layer that is not a Dropout: the one whose activation makes the outputs."""
         return next((layer for layer in reversed(self.layers) if not isinstance(layer, Dropout)), None)
@@ -258,7 +265,8 @@ class Sequential(Module):
         elif str(optimizer).lower() not in OPTIMIZER_NAMES:
             raise ValueError(f"unknown optimizer {optimizer!r}; choose one of "
                              f"{', '.join(map(repr, OPTIMIZER_NAMES))}, or pass an nn optimizer")
-        self._compiled = {"optimizer": optimizer, "loss": get_loss(loss_name),
+        self.loss_fn = get_loss(loss_name)
+        self._compiled = {"optimizer": optimizer, "loss": self.loss_fn,
                           "one_hot": key == "categorical_crossentropy", "metrics": list(metrics),
                           "learning_rate": learning_rate, "weight_decay": weight_decay}
         self.optimizer = None  # made on first fit, once the parameters exist
@@ -285,15 +293,9 @@ class Sequential(Module):
     def evaluate(self, X: Sequence[Sequence[float]], y: Sequence) -> dict[str, float]:
         """The loss and each compiled metric on (X, y), in eval mode (no dropout)."""
         settings = self._settings("evaluate")
-        rows, labels = _as_rows(X, "evaluate"), self._labels(y, settings)
-        if len(labels) != len(rows):
-            raise ValueError(f"evaluate: X has {len(rows)} samples but y has {len(labels)} labels")
-        loss_fn, model = settings["loss"], self._loss_model(settings)
-        was_training = self.training
-        self.eval()
-        try:
-            if loss_fn is hinge and 0 in labels:  # 0/1 labels -> -1/+1, as nn.fit does
-                labels = [2 * label - 1 for label in labels]
+        rows, loss_fn, model = _as_rows(X, "evaluate"), settings["loss"], self._loss_model(settings)
+        labels = prepare_labels(self._labels(y, settings), len(rows), loss_fn, where="evaluate")
+        with evaluation_mode(self):
             results = {"loss": loss_fn([model(row) for row in rows], labels).data}
             predictions = self.predict(rows) if {"mse", "mae"} & set(settings["metrics"]) else []
             for metric in settings["metrics"]:
@@ -301,8 +303,6 @@ class Sequential(Module):
                     results[metric] = accuracy(model, rows, labels, loss=loss_fn)
                 else:
                     results[metric] = _regression_metric(metric, predictions, y)
-        finally:
-            self.train(was_training)
         return results
 
     def predict(self, X: Sequence[Sequence[float]]) -> list[float] | list[list[float]]:
@@ -312,12 +312,8 @@ class Sequential(Module):
         or softmax last layer these are probabilities.
         """
         rows = _as_rows(X, "predict")
-        was_training = self.training
-        self.eval()
-        try:
+        with evaluation_mode(self):
             outputs = [self(row) for row in rows]
-        finally:
-            self.train(was_training)
         return [o.data if isinstance(o, Value) else [v.data for v in o] for o in outputs]
 
     def summary(self) -> str:
@@ -359,11 +355,11 @@ class Sequential(Module):
 
     def _loss_model(self, settings: dict) -> Module:
         """The model the loss reads: this one, or its logits for a cross-entropy loss."""
-        absorbed = LOGIT_LOSSES.get(settings["loss"])
+        absorbed = LOGIT_LOSSES.get(base_loss(settings["loss"]))
         if absorbed is None:
             return self
         output_layer = self._output_layer()
-        last = getattr(output_layer, "activation", "linear")
+        last = self.output_activation
         if last == "linear" or (last == absorbed and isinstance(output_layer, Dense)):
             return _Logits(self)
         raise ValueError(f"this loss works on scores (logits) and applies {absorbed} itself; end the "
@@ -382,6 +378,8 @@ class Sequential(Module):
 
 class _Logits(Module):
     """A Sequential seen through ``logits()``: what fit trains when the loss applies the activation."""
+
+    output_activation = "linear"  # the scores before the last activation
 
     def __init__(self, model: Sequential) -> None:
         self.model = model

@@ -7,19 +7,15 @@ Each step is the loop of the classic micrograd demo::
     model.zero_grad(); loss.backward()            # backward
     optimizer.step()                              # update
 
-How an output becomes a predicted class (for the accuracy):
-
-* several outputs: the index of the largest (argmax);
-* one output, labels {negative, positive}: ``positive`` if the output is above the
-  threshold, else ``negative``. The threshold is 0 (a score or a logit: hinge, bce
-  and custom losses) or, for ``mse``, halfway between the two labels.
+How an output becomes a predicted class (for the accuracy) is the one rule of
+``nn.predictions``: the argmax of several outputs; for one output a threshold of 0.5
+(a sigmoid's probability), halfway between the two labels (mse) or 0 (a score).
 """
 from __future__ import annotations
 
 import contextlib
 import gc
 import math
-import numbers
 from dataclasses import dataclass, field
 from typing import Callable, Iterator, Sequence
 
@@ -28,9 +24,10 @@ from tqdm.auto import tqdm
 from glassgrad.engine import Value
 
 from .arguments import whole_number
-from .losses import get_loss, hinge, l2 as l2_penalty, mse
+from .losses import get_loss, l2 as l2_penalty, mse
 from .module import Module
 from .optim import Optimizer, get_optimizer
+from .predictions import base_loss, class_labels, class_rule, model_loss, prepare_labels
 from .rng import make_rng
 
 
@@ -88,15 +85,18 @@ def fit(model: Module, X: Sequence[Sequence[float]], y: Sequence, *,
     progress     show a tqdm bar (the notebook widget in Jupyter); False prints nothing.
     lr_schedule  epoch (0, 1, ...) -> learning rate, set before each epoch, e.g.
                  ``lambda k: 1.0 - 0.9 * k / 100`` as in the classic demo.
+
+    ``fit`` notes the loss on the model as ``model.loss_fn``, so ``accuracy``, ``predict``,
+    ``plot_decision_boundary`` and ``check_accuracy`` read its outputs the way it was trained.
     """
     loss_fn = get_loss(loss)
     inputs = [list(row) for row in X]
-    labels = _check_labels(list(y), len(inputs), loss_fn)
+    labels = prepare_labels(y, len(inputs), loss_fn)
     epochs = whole_number(epochs, "fit: epochs")
     size = len(inputs) if batch_size is None else whole_number(batch_size, "fit: batch_size")
-    classes = _classes(labels)
-    pair = _label_pair(classes, loss_fn)
-    if pair is None and loss_fn is mse:
+    classes = class_labels(labels)
+    rule = class_rule(model, loss_fn, classes)
+    if rule.labels is None and base_loss(loss_fn) is mse:
         classes = []  # many numeric targets for one output: regression, no accuracy
     opt = _make_optimizer(optimizer, model, lr)
     rng = make_rng(seed, where="fit")
@@ -121,7 +121,7 @@ def fit(model: Module, X: Sequence[Sequence[float]], y: Sequence, *,
                     if l2:
                         total = total + l2_penalty(model.parameters(), l2)
                     if classes:  # before the step: a model that cannot classify fails unchanged
-                        correct += sum(_predict(output, pair, loss_fn) == label
+                        correct += sum(rule.label(output) == label
                                        for output, label in zip(outputs, batch_labels))
                     model.zero_grad()
                     total.backward()
@@ -135,6 +135,8 @@ def fit(model: Module, X: Sequence[Sequence[float]], y: Sequence, *,
     finally:
         bar.close()
         model.train(was_training)
+    if isinstance(model, Module):
+        model.loss_fn = loss_fn
     return history
 
 
@@ -158,26 +160,27 @@ def cycle_collector_paused() -> Iterator[None]:
             gc.enable()
 
 
-def predict(model: Module, X: Sequence[Sequence[float]], *, loss: str | Callable[..., Value] = "hinge",
+def predict(model: Module, X: Sequence[Sequence[float]], *,
+            loss: str | Callable[..., Value] | None = None,
             classes: Sequence[int] = (0, 1)) -> list[int]:
-    """The predicted class of each row of ``X`` (see the module docstring for the rule).
+    """The predicted class of each row of ``X``, by the rule of ``nn.predictions``.
 
-    ``classes`` are the two labels (negative, positive) a single-output model chooses
-    between; with hinge that is always (-1, +1).
+    ``loss`` is the loss the model was trained with (default: the one it notes as
+    ``model.loss_fn``); ``classes`` are the two labels (negative, positive) a
+    single-output model chooses between.
     """
-    loss_fn = get_loss(loss)
-    pair = _label_pair(list(classes), loss_fn)
-    return [_predict(model(list(row)), pair, loss_fn) for row in X]
+    rule = class_rule(model, loss, classes)
+    return [rule.label(model(list(row))) for row in X]
 
 
 def accuracy(model: Module, X: Sequence[Sequence[float]], y: Sequence[int], *,
-             loss: str | Callable[..., Value] = "hinge") -> float:
+             loss: str | Callable[..., Value] | None = None) -> float:
     """The fraction of samples whose predicted class equals the label (0/1 labels work
-    with hinge). The model runs in its current mode: call ``model.eval()`` first if it
-    has Dropout."""
-    loss_fn = get_loss(loss)
-    labels = _check_labels(list(y), len(X), loss_fn)
-    classes = _classes(labels)
+    with hinge). ``loss`` as for ``predict``. The model runs in its current mode: call
+    ``model.eval()`` first if it has Dropout."""
+    loss_fn = model_loss(model, loss)
+    labels = prepare_labels(y, len(X), loss_fn, where="accuracy")
+    classes = class_labels(labels)
     if not classes:
         raise ValueError("accuracy: the labels are not whole numbers (regression targets)")
     predicted = predict(model, X, loss=loss_fn, classes=classes)
@@ -185,49 +188,6 @@ def accuracy(model: Module, X: Sequence[Sequence[float]], y: Sequence[int], *,
 
 
 # ---------------------------------------------------------------- helpers
-
-
-def _predict(output: Value | list[Value], pair: tuple[int, int] | None, loss_fn: Callable) -> int:
-    """The class an output stands for: argmax of several outputs, a threshold on one."""
-    if isinstance(output, list):
-        scores = [o.data for o in output]
-        return scores.index(max(scores))
-    if pair is None:
-        raise ValueError("the model has one output, which can only separate two classes, but "
-                         "the labels have more; give the last layer one neuron per class and "
-                         "use loss='softmax_cross_entropy'")
-    negative, positive = pair
-    threshold = (negative + positive) / 2 if loss_fn is mse else 0.0
-    return positive if output.data > threshold else negative
-
-
-def _label_pair(classes: Sequence[int], loss_fn: Callable) -> tuple[int, int] | None:
-    """(negative, positive) labels for a single output, or None if there are more than two."""
-    if loss_fn is hinge and set(classes) <= {-1, 1}:
-        return (-1, 1)
-    if set(classes) <= {0, 1}:
-        return (0, 1)
-    return (classes[0], classes[1]) if len(classes) == 2 else None
-
-
-def _classes(labels: list) -> list[int]:
-    """The sorted distinct labels, or [] if they are not all whole numbers (regression)."""
-    if all(isinstance(label, numbers.Integral) for label in labels):
-        return sorted(set(labels))
-    return []
-
-
-def _check_labels(labels: list, count: int, loss_fn: Callable) -> list:
-    """Labels as Python ints where they are whole numbers; 0/1 -> -1/+1 for hinge."""
-    if count == 0:
-        raise ValueError("fit: X is empty; give at least one sample")
-    if len(labels) != count:
-        raise ValueError(f"fit: X has {count} samples but y has {len(labels)} labels")
-    labels = [int(label) if isinstance(label, numbers.Real) and float(label).is_integer() else label
-              for label in labels]
-    if loss_fn is hinge and 0 in labels:
-        labels = [2 * label - 1 for label in labels]
-    return labels
 
 
 def _make_optimizer(optimizer: str | Optimizer, model: Module, lr: float | None) -> Optimizer:

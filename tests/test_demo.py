@@ -61,6 +61,23 @@ def test_demo_prints_the_final_loss_and_training_accuracy(capsys, tmp_path):
     assert "MLP(2, [4, 1]) on moons (30 samples, 2 classes): hinge loss + L2 0.0001" in printed
 
 
+@pytest.mark.parametrize("data", ["moons", "blobs"])
+def test_demo_prints_the_accuracy_its_decision_boundary_shows(capsys, tmp_path, monkeypatch, data):
+    import glassgrad.viz.demo as demo
+    titles = []
+
+    def boundary_and_title(*args, **kwargs):
+        figure = plot_decision_boundary(*args, **kwargs)
+        titles.append(figure.axes[0].get_title())
+        return figure
+
+    plot_decision_boundary = demo.plot_decision_boundary
+    monkeypatch.setattr(demo, "plot_decision_boundary", boundary_and_title)
+    printed = run_demo(capsys, tmp_path / "demo", "--data", data, "--epochs", "5")
+    (printed_accuracy,) = re.findall(r"training accuracy (\d+\.\d%)", printed)
+    assert titles == [f"decision boundary (accuracy {printed_accuracy})"]
+
+
 def test_demo_stepper_page_has_one_frame_per_chain_rule_step_of_the_neuron(capsys, tmp_path):
     import glassgrad.nn as nn
 

@@ -29,10 +29,10 @@ from pathlib import Path
 
 import glassgrad.nn as nn
 from glassgrad.engine import Value
-from glassgrad.nn import MLP, fit
+from glassgrad.nn import MLP, accuracy, fit
 
 from .html import stepper_html
-from .plots import plot_decision_boundary, plot_history, predicted_class
+from .plots import plot_decision_boundary, plot_history
 from .render import draw_neuron
 from .svg import dot_program
 
@@ -69,9 +69,8 @@ def main(argv: list[str] | None = None) -> int:
                   l2=L2_PENALTY, lr_schedule=_linear_decay(args.lr, final_lr, args.epochs),
                   seed=args.seed, progress=not args.no_progress)
     seconds = time.perf_counter() - started
-    accuracy = sum(predicted_class(model(x)) == label for x, label in zip(X, y)) / len(X)
     print(f"trained in {seconds:.1f} s: final loss {history.loss[-1]:.4f}, "
-          f"training accuracy {accuracy:.1%}")
+          f"training accuracy {accuracy(model, X, y, loss=loss):.1%}")
 
     neuron_index, point_index = _active_neuron(model, X)
     files = _draw(model, X, y, history, neuron=model.layers[0].neurons[neuron_index],
@@ -97,7 +96,7 @@ def _draw(model, X: list[list[float]], y: list[int], history, *, neuron, point: 
     # The stepper replays backward on this graph and puts every grad back afterwards.
     neuron_output = neuron([Value(x, label=f"x{i}") for i, x in enumerate(point)])
     loss_curve = plot_history(history)
-    boundary = plot_decision_boundary(model, X, y)
+    boundary = plot_decision_boundary(model, X, y)  # read as fit trained it (model.loss_fn)
     for figure in (loss_curve, boundary):
         figure.suptitle(title, fontsize="medium")
     return {

@@ -29,6 +29,8 @@ from matplotlib.figure import Figure
 from matplotlib.ticker import MaxNLocator
 
 from glassgrad.engine import Value, kept_gradients, topological_order
+from glassgrad.nn.predictions import (ClassRule, class_labels, class_rule, evaluation_mode,
+                                      model_loss, prepare_labels)
 
 # One colour per class (colour-blind friendly), for regions and points alike.
 CLASS_COLOURS = ("#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd",
@@ -148,30 +150,14 @@ def _nearest_index(coordinates: list[float], x: float) -> int:
     return min(max(round((x - coordinates[0]) / step), 0), len(coordinates) - 1)
 
 
-def predicted_class(output: object) -> int:
-    """The class a model's output stands for.
+def predicted_class(output: object, rule: ClassRule | None = None) -> int:
+    """The class index (0, 1, ...) a model's output stands for, by ``rule``.
 
-    One score s (a Value, a number, or a list of one): class 1 if s > 0, else class 0
-    (the hinge and logistic losses' convention). A list of several scores: the index
-    of the largest one (the first on a tie).
+    ``rule`` comes from ``nn.class_rule`` (see ``nn.predictions``); without it one output
+    is read as a score: class 1 if s > 0, else class 0 (the hinge and logistic losses'
+    convention). A list of several outputs: the index of the largest (the first on a tie).
     """
-    scores = [_score(s) for s in output] if isinstance(output, Sequence) else [_score(output)]
-    if not scores:
-        raise ValueError("predicted_class: the model returned an empty list of scores")
-    if len(scores) == 1:
-        return 1 if scores[0] > 0.0 else 0
-    return max(range(len(scores)), key=scores.__getitem__)
-
-
-def _score(output: object) -> float:
-    if isinstance(output, Value):
-        return output.data
-    if isinstance(output, (int, float)):
-        return float(output)
-    raise TypeError(
-        f"a classifier must return a Value (one score) or a list of Values (one per class), "
-        f"got {type(output).__name__} {output!r}"
-    )
+    return (rule or ClassRule()).index(output)
 
 
 def decision_grid(
@@ -180,12 +166,14 @@ def decision_grid(
     *,
     resolution: int = 60,
     padding: float = 0.15,
+    rule: ClassRule | None = None,
 ) -> DecisionGrid:
     """Evaluate a 2-D classifier on a ``resolution`` x ``resolution`` grid around ``X``.
 
     The grid spans the data's bounding box widened by ``padding`` times its extent on
     each side. ``model`` is called once per grid point on a list of two plain floats
-    (so no gradients are involved) and its output read by ``predicted_class``. The
+    (so no gradients are involved), in eval mode (Dropout off), and its output read by
+    ``rule`` (default: ``nn.class_rule(model)``, labels 0/1). The
     engine builds a small graph for every call: the default 60 x 60 = 3600 calls take
     about a second for an MLP(2, [16, 16, 1]), and the time grows with resolution**2.
     """
@@ -194,7 +182,9 @@ def decision_grid(
         raise ValueError(f"decision_grid: resolution must be an int >= 2, got {resolution!r}")
     xs = _grid_axis([p[0] for p in points], padding, resolution)
     ys = _grid_axis([p[1] for p in points], padding, resolution)
-    classes = [[predicted_class(model([x1, x2])) for x1 in xs] for x2 in ys]
+    rule = rule or class_rule(model)
+    with evaluation_mode(model):
+        classes = [[rule.index(model([x1, x2])) for x1 in xs] for x2 in ys]
     return DecisionGrid(xs, ys, classes)
 
 
@@ -224,27 +214,39 @@ def plot_decision_boundary(
     *,
     resolution: int = 60,
     padding: float = 0.15,
+    loss: str | Callable[..., Value] | None = None,
 ) -> Figure:
     """The regions a 2-D classifier assigns to each class, with its data on top.
 
-    ``model([x1, x2])`` returns one score (class 1 where it is > 0) or a list of scores
-    (the class is the argmax); see ``decision_grid`` for the grid and its cost. Labels
-    ``y`` are class indices 0..k-1; for a one-score model, labels <= 0 count as class 0,
-    so {-1, +1} hinge labels work too. The title gives the accuracy on (X, y).
+    ``model([x1, x2])`` returns one output or a list of scores (the class is the argmax),
+    read by the rule of ``nn.predictions``, as ``nn.accuracy`` reads it: a sigmoid
+    output is a probability (class 1 where p > 0.5), an mse-trained output is split
+    halfway between the labels, any other one output is a score (class 1 where it is
+    > 0). ``loss`` is the loss the model was trained with (default: the one it notes as
+    ``model.loss_fn``). See ``decision_grid`` for the grid and its cost. Labels ``y`` are
+    class indices 0..k-1, or two labels for a one-output model ({-1, +1} hinge labels
+    work too: the larger is class 1). The model runs in eval mode; the title gives the
+    accuracy on (X, y).
     """
     points = _points_2d(X, "plot_decision_boundary")
     if len(y) != len(points):
         raise ValueError(f"plot_decision_boundary: {len(points)} samples in X but {len(y)} labels in y")
-    grid = decision_grid(model, points, resolution=resolution, padding=padding)
-    outputs = [model(list(point)) for point in points]
+    with evaluation_mode(model):
+        outputs = [model(list(point)) for point in points]
     one_score = not isinstance(outputs[0], Sequence) or len(outputs[0]) == 1
-    labels = [(1 if label > 0 else 0) if one_score else int(label) for label in y]
+    given = prepare_labels(y, len(points), model_loss(model, loss), where="plot_decision_boundary")
+    rule = class_rule(model, loss, class_labels(given) if one_score else (0, 1))
+    if one_score and rule.labels is None:
+        raise ValueError(f"plot_decision_boundary: a model with one output separates two classes, "
+                         f"but y has {len(set(given))}")
+    labels = [int(label == rule.labels[1]) if one_score else int(label) for label in given]
     if min(labels) < 0:
         raise ValueError(
             f"plot_decision_boundary: labels of a model with several outputs are class indices "
             f"0, 1, 2...; got {min(labels)}"
         )
-    predictions = [predicted_class(output) for output in outputs]
+    grid = decision_grid(model, points, resolution=resolution, padding=padding, rule=rule)
+    predictions = [rule.index(output) for output in outputs]
     n_classes = max(2, 1 + max(max(labels), max(max(row) for row in grid.classes)))
     if n_classes > len(CLASS_COLOURS):
         raise ValueError(
