@@ -12,7 +12,9 @@ An `Op` is two small functions and their formulas:
 
 Nothing else in glassgrad knows how to differentiate. ``Value.backward``, ``gradcheck``,
 the graph renderer and the backprop stepper all read these declarations, and a
-student's own op (see ``Op``) is treated exactly like a built-in.
+student's own op (see ``Op``) is treated exactly like a built-in. (The one derivative
+outside this table is stated where it lives: the optimizers' weight decay adds
+``weight_decay * p`` to a gradient, as torch.optim does; see ``nn.optim``.)
 
 The table is also the one registry of the built-ins' names (``BUILTINS`` at the end):
 each declaration says which ``Value`` methods apply it (``methods``), its name as a
