@@ -163,7 +163,7 @@ OPTIMIZERS: dict[str, type[Optimizer]] = {"sgd": SGD, "adam": Adam, "rmsprop": R
 def get_optimizer(name: str, params: Iterable[Value], **options: float) -> Optimizer:
     """``get_optimizer("adam", model.parameters(), lr=0.01)``: an optimizer by name."""
     return OPTIMIZERS[choose_one(name, OPTIMIZERS, "optimizer", ignore_case=True)](
-        params, **options)  # type: ignore[arg-type]
+        params, **options)
 
 
 def _check_eps(x: object, owner: str) -> float:

@@ -241,12 +241,11 @@ class Sequential(Module):
         learning_rate  the step size (default: the nn optimizer's own default);
         weight_decay   L2 weight decay: each gradient gets + weight_decay * p.
         """
-        if callable(loss):
-            key, loss_name = loss, loss
-        else:
+        loss_fn, one_hot = loss, False
+        if not callable(loss):
             known = [*KERAS_LOSSES, *(name for name in LOSSES if name not in KERAS_LOSSES)]
             key = choose_one(loss, known, "loss", ignore_case=True)
-            loss_name = KERAS_LOSSES.get(key, key)
+            loss_fn, one_hot = get_loss(KERAS_LOSSES.get(key, key)), key == "categorical_crossentropy"
         if isinstance(metrics, str):
             raise TypeError(f"compile: metrics is a list of names, e.g. metrics=[{metrics!r}]")
         for metric in metrics:
@@ -259,8 +258,8 @@ class Sequential(Module):
         else:
             choose_one(optimizer, OPTIMIZER_NAMES, "optimizer", ignore_case=True,
                        otherwise=", or pass an nn optimizer")
-        self._compiled = {"optimizer": optimizer, "loss": get_loss(loss_name),
-                          "one_hot": key == "categorical_crossentropy", "metrics": list(metrics),
+        self._compiled = {"optimizer": optimizer, "loss": loss_fn,
+                          "one_hot": one_hot, "metrics": list(metrics),
                           "learning_rate": learning_rate, "weight_decay": weight_decay}
         self.optimizer = None  # made on first fit, once the parameters exist
 

@@ -4,9 +4,9 @@ import math
 
 import pytest
 
+from glassgrad.engine import Value
 from glassgrad.nn import SGD, Adam, Dense, RMSprop, Sequential, get_loss, get_optimizer
 from glassgrad.nn.arguments import below_one, choose_one, non_negative, positive, whole_number
-from glassgrad.engine import Value
 from glassgrad.viz.cli import positive as positive_argument
 
 
