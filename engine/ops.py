@@ -12,7 +12,15 @@ An `Op` is two small functions and their formulas:
 
 Nothing else in glassgrad knows how to differentiate. ``Value.backward``, ``gradcheck``,
 the graph renderer and the backprop stepper all read these declarations, and a
-student's own op (see ``Op``) is treated exactly like a built-in.
+student's own op (see ``Op``) is treated exactly like a built-in. (The one derivative
+outside this table is stated where it lives: the optimizers' weight decay adds
+``weight_decay * p`` to a gradient, as torch.optim does; see ``nn.optim``.)
+
+The table is also the one registry of the built-ins' names (``BUILTINS`` at the end):
+each declaration says which ``Value`` methods apply it (``methods``), its name as a
+function in ``glassgrad graph`` expressions (``function``) and whether a neuron can use
+it as an activation (``activation``). The methods' docstrings, the expression
+functions, the CLI's help and ``nn.ACTIVATIONS`` are all read from it.
 
 Domain policy: an op whose result would be complex, infinite or undefined raises an
 error that names the op and the value (``log(-1.0): log is defined only for x > 0``);
@@ -49,10 +57,15 @@ class Op:
 
     ``forward`` takes one float per input and returns a float; ``local_grads`` takes
     the same floats plus the output and returns one derivative per input.
+
+    The built-ins also fill in their names: ``methods`` (the ``Value`` methods that apply
+    the op, e.g. ``("tanh",)`` or ``("__add__", "__radd__")``), ``function`` (its name in
+    expressions, "" for ops written as operators) and ``activation`` (usable as a
+    neuron's activation).
     """
 
     __slots__ = ("name", "forward", "local_grads", "formula", "derivatives", "symbol", "params",
-                 "arity")
+                 "arity", "methods", "function", "activation")
 
     def __init__(
         self,
@@ -64,6 +77,9 @@ class Op:
         derivatives: tuple[str, ...] = (),
         symbol: str | None = None,
         params: tuple[float, ...] = (),
+        methods: tuple[str, ...] = (),
+        function: str = "",
+        activation: bool = False,
     ) -> None:
         try:
             arity = len(inspect.signature(forward).parameters)
@@ -91,6 +107,9 @@ class Op:
         self.symbol = symbol or name
         self.params = tuple(params)  # constants baked into the op, e.g. the n of x**n
         self.arity = arity
+        self.methods = tuple(methods)
+        self.function = function
+        self.activation = activation
 
     def __call__(self, *inputs: object):
         """Apply the op to Values (or plain numbers) and return the new Value."""
@@ -171,15 +190,17 @@ def _power_derivative(x: float, n: float) -> float:
 
 
 ADD = Op("add", _add, lambda x, y, out: (1.0, 1.0),
-         formula="x + y", derivatives=("1", "1"), symbol="+")
+         formula="x + y", derivatives=("1", "1"), symbol="+", methods=("__add__", "__radd__"))
 SUB = Op("sub", _sub, lambda x, y, out: (1.0, -1.0),
-         formula="x - y", derivatives=("1", "-1"), symbol="-")
+         formula="x - y", derivatives=("1", "-1"), symbol="-", methods=("__sub__", "__rsub__"))
 MUL = Op("mul", _mul, lambda x, y, out: (y, x),
-         formula="x*y", derivatives=("y", "x"), symbol="*")
+         formula="x*y", derivatives=("y", "x"), symbol="*", methods=("__mul__", "__rmul__"))
 DIV = Op("div", _div, lambda x, y, out: (1.0 / y, -out / y),
-         formula="x/y", derivatives=("1/y", "-x/y**2"), symbol="/")
-POW = Op("pow", _pow, _pow_local_grads,
-         formula="x**y", derivatives=("y*x**(y - 1)", "x**y*log(x)"), symbol="**")
+         formula="x/y", derivatives=("1/y", "-x/y**2"), symbol="/",
+         methods=("__truediv__", "__rtruediv__"))
+POW = Op("pow", _pow, _pow_local_grads,  # x ** y with a Value y; a number n makes power(n)
+         formula="x**y", derivatives=("y*x**(y - 1)", "x**y*log(x)"), symbol="**",
+         methods=("__pow__", "__rpow__"))
 
 # ----------------------------------------------------------------- unary ops
 
@@ -214,28 +235,79 @@ def _sign(x: float) -> float:
 
 
 NEG = Op("neg", lambda x: -x, lambda x, out: (-1.0,),
-         formula="-x", derivatives=("-1",), symbol="neg")
+         formula="-x", derivatives=("-1",), symbol="neg", methods=("__neg__",))
 ABS = Op("abs", abs, lambda x, out: (_sign(x),),
-         formula="Abs(x)", derivatives=("sign(x)",))
+         formula="Abs(x)", derivatives=("sign(x)",), methods=("__abs__",), function="abs")
 EXP = Op("exp", math.exp, lambda x, out: (out,),
-         formula="exp(x)", derivatives=("exp(x)",))
+         formula="exp(x)", derivatives=("exp(x)",), methods=("exp",), function="exp")
 LOG = Op("log", _log, lambda x, out: (1.0 / x,),
-         formula="log(x)", derivatives=("1/x",))
+         formula="log(x)", derivatives=("1/x",), methods=("log",), function="log")
 SQRT = Op("sqrt", _sqrt, lambda x, out: (0.5 / out if out > 0.0 else math.inf,),
-          formula="sqrt(x)", derivatives=("1/(2*sqrt(x))",))
+          formula="sqrt(x)", derivatives=("1/(2*sqrt(x))",), methods=("sqrt",), function="sqrt")
 TANH = Op("tanh", math.tanh, lambda x, out: (1.0 - out * out,),
-          formula="tanh(x)", derivatives=("1 - tanh(x)**2",))
+          formula="tanh(x)", derivatives=("1 - tanh(x)**2",),
+          methods=("tanh",), function="tanh", activation=True)
 SIGMOID = Op("sigmoid", _sigmoid, lambda x, out: (out * (1.0 - out),),
-             formula="1/(1 + exp(-x))", derivatives=("exp(-x)/(1 + exp(-x))**2",))
+             formula="1/(1 + exp(-x))", derivatives=("exp(-x)/(1 + exp(-x))**2",),
+             methods=("sigmoid",), function="sigmoid", activation=True)
 RELU = Op("relu", lambda x: x if x > 0.0 else 0.0, lambda x, out: (1.0 if x > 0.0 else 0.0,),
-          formula="Max(x, 0)", derivatives=("Heaviside(x, 0)",))
+          formula="Max(x, 0)", derivatives=("Heaviside(x, 0)",),
+          methods=("relu",), function="relu", activation=True)
 SOFTPLUS = Op("softplus", _softplus, lambda x, out: (_sigmoid(x),),
-              formula="log(1 + exp(x))", derivatives=("1/(1 + exp(-x))",))
+              formula="log(1 + exp(x))", derivatives=("1/(1 + exp(-x))",),
+              methods=("softplus",), function="softplus")
 STEP = Op("step", lambda x: 1.0 if x > 0.0 else 0.0, lambda x, out: (0.0,),
-          formula="Heaviside(x, 0)", derivatives=("0",))
+          formula="Heaviside(x, 0)", derivatives=("0",),
+          methods=("step",), function="step", activation=True)  # the perceptron's activation
 
 
 # ------------------------------------------------- ops with a constant in them
+
+
+class OpFamily:
+    """Ops with a constant baked in, one ``Op`` per constant: ``leaky_relu(slope)``, ``power(n)``.
+
+    The family declares the maths once, as templates with the constant's name in braces
+    (``formula="x**{n}"``); ``op_for(value, forward, local_grads)`` fills in the number
+    (every digit, so sympy checks the exact op) and returns the ``Op``. ``make`` is the
+    cached function that builds the op for a value (``power``, ``leaky_relu``), and
+    ``default`` the constant it uses when none is given (None: it must be given).
+    """
+
+    arity = 1
+
+    def __init__(self, name: str, make: Callable[..., Op], *, parameter: str,
+                 default: float | None = None, formula: str, derivatives: tuple[str, ...],
+                 symbol: str, methods: tuple[str, ...] = (), function: str = "",
+                 activation: bool = False) -> None:
+        self.name, self.make, self.parameter, self.default = name, make, parameter, default
+        self.formula_template, self.derivative_templates = formula, tuple(derivatives)
+        self.symbol_template = symbol
+        self.methods, self.function, self.activation = tuple(methods), function, activation
+
+    @property
+    def formula(self) -> str:
+        """The formula with the constant's name in it: ``Max(x, 0) + slope*Min(x, 0)``."""
+        return self.formula_template.format(**{self.parameter: self.parameter})
+
+    @property
+    def derivatives(self) -> tuple[str, ...]:
+        return tuple(text.format(**{self.parameter: self.parameter})
+                     for text in self.derivative_templates)
+
+    def op_for(self, value: float, forward: Callable[[float], float],
+               local_grads: Callable[[float, float], tuple]) -> Op:
+        """The family's ``Op`` for one constant ``value``."""
+        exact = {self.parameter: repr(value)}  # the formula keeps every digit
+        return Op(self.name, forward, local_grads,
+                  formula=self.formula_template.format(**exact),
+                  derivatives=tuple(text.format(**exact) for text in self.derivative_templates),
+                  symbol=self.symbol_template.format(**{self.parameter: f"{value:g}"}),
+                  params=(value,), methods=self.methods, function=self.function,
+                  activation=self.activation)
+
+    def __repr__(self) -> str:
+        return f"OpFamily({self.name!r}, formula={self.formula!r})"
 
 
 def power(n: float) -> Op:
@@ -254,33 +326,46 @@ def _power(n: float) -> Op:
     def local_grads(x: float, out: float) -> tuple[float]:
         return (_power_derivative(x, n),)
 
-    exact = repr(n)  # the formula keeps every digit; the symbol is for drawings
-    return Op("pow", forward, local_grads, formula=f"x**{exact}",
-              derivatives=(f"{exact}*x**({exact} - 1)",), symbol=f"**{n:g}", params=(n,))
+    return POWER.op_for(n, forward, local_grads)
 
 
-def leaky_relu(slope: float = 0.01) -> Op:
+DEFAULT_SLOPE = 0.01  # leaky_relu's slope for x < 0 when none is given, as in PyTorch
+
+
+def leaky_relu(slope: float = DEFAULT_SLOPE) -> Op:
     """x if x > 0 else slope * x; d/dx = 1 if x > 0 else slope (cached by slope)."""
     return _leaky_relu(float(slope))
 
 
 @functools.lru_cache(maxsize=64)
 def _leaky_relu(slope: float) -> Op:
-    exact = repr(slope)
-    return Op(
-        "leaky_relu",
-        lambda x: x if x > 0.0 else slope * x,
-        lambda x, out: (1.0 if x > 0.0 else slope,),
-        formula=f"Max(x, 0) + {exact}*Min(x, 0)",
-        derivatives=(f"Heaviside(x, 0) + {exact}*(1 - Heaviside(x, 0))",),
-        symbol=f"leaky_relu({slope:g})",
-        params=(slope,),
-    )
+    return LEAKY_RELU.op_for(slope, lambda x: x if x > 0.0 else slope * x,
+                             lambda x, out: (1.0 if x > 0.0 else slope,))
 
 
-BUILTIN_OPS: dict[str, Op] = {
-    op.name: op
-    for op in (ADD, SUB, MUL, DIV, POW, NEG, ABS, EXP, LOG, SQRT, TANH, SIGMOID, RELU,
-               SOFTPLUS, STEP)
-}
+POWER = OpFamily("pow", power, parameter="n", formula="x**{n}",
+                 derivatives=("{n}*x**({n} - 1)",), symbol="**{n}", methods=("__pow__",))
+LEAKY_RELU = OpFamily("leaky_relu", leaky_relu, parameter="slope", default=DEFAULT_SLOPE,
+                      formula="Max(x, 0) + {slope}*Min(x, 0)",
+                      derivatives=("Heaviside(x, 0) + {slope}*(1 - Heaviside(x, 0))",),
+                      symbol="leaky_relu({slope})", methods=("leaky_relu",),
+                      function="leaky_relu", activation=True)
+
+
+# ------------------------------------------------------------ the registry of names
+
+BUILTINS: tuple[Op | OpFamily, ...] = (
+    ADD, SUB, MUL, DIV, POW, NEG, ABS, EXP, LOG, SQRT, TANH, SIGMOID, RELU, SOFTPLUS, STEP,
+    POWER, LEAKY_RELU,
+)
+"""Every built-in op and op family, in one place: add a new one here and every list that
+names ops (Value docstrings, expression functions, CLI help, nn.ACTIVATIONS) has it."""
+
+BUILTIN_OPS: dict[str, Op] = {op.name: op for op in BUILTINS if isinstance(op, Op)}
 """The fixed built-in ops by name (``power(n)`` and ``leaky_relu(slope)`` make more)."""
+
+FUNCTIONS: dict[str, Op | OpFamily] = {op.function: op for op in BUILTINS if op.function}
+"""The built-ins callable by name in expressions, ``tanh(x)``: name -> op or family."""
+
+ACTIVATIONS: dict[str, Op | OpFamily] = {op.function: op for op in BUILTINS if op.activation}
+"""The built-ins a neuron can use as its activation, by name (``nn`` adds "linear")."""

@@ -373,19 +373,24 @@ def _as_value(x: object, where: str) -> Value:
     return x if isinstance(x, Value) else Value(to_float(x, where))
 
 
-def _document(method_name: str, op: Op) -> None:
-    """Give a Value method the formulas of the op it applies (one source of truth)."""
-    derivatives = ", ".join(op.derivatives)
-    getattr(Value, method_name).__doc__ = (
-        f"{op.formula}  (local derivative: {derivatives}). Declared in engine.ops."
-    )
+def _formula_text(op: Op | ops.OpFamily) -> str:
+    """One line of a method's docstring: the op's formula and its local derivative(s)."""
+    derivative = "local derivative" + ("s" if op.arity == 2 else "")
+    constant = ""
+    if isinstance(op, ops.OpFamily):
+        default = "" if op.default is None else f", default {op.default!r}"
+        constant = f" for a number {op.parameter}{default}"
+    return f"{op.formula}{constant}  ({derivative}: {', '.join(op.derivatives)})"
 
 
-for _name, _op in [("__add__", ADD), ("__radd__", ADD), ("__sub__", SUB), ("__rsub__", SUB),
-                   ("__mul__", MUL), ("__rmul__", MUL), ("__truediv__", DIV),
-                   ("__rtruediv__", DIV), ("__rpow__", POW), ("__neg__", NEG),
-                   ("__abs__", ABS), ("exp", EXP), ("log", LOG), ("sqrt", SQRT),
-                   ("tanh", TANH), ("sigmoid", SIGMOID), ("relu", RELU),
-                   ("softplus", SOFTPLUS), ("step", STEP)]:
-    _document(_name, _op)
-Value.leaky_relu.__doc__ = "x if x > 0 else slope*x  (local derivative: 1 if x > 0 else slope)."
+def _document_methods() -> None:
+    """Give each Value method the formulas of the op(s) it applies, from engine.ops."""
+    lines: dict[str, list[str]] = {}
+    for op in ops.BUILTINS:
+        for method_name in op.methods:
+            lines.setdefault(method_name, []).append(_formula_text(op))
+    for method_name, texts in lines.items():
+        getattr(Value, method_name).__doc__ = "\n".join(texts) + "\nDeclared in glassgrad.engine.ops."
+
+
+_document_methods()

@@ -37,6 +37,7 @@ from typing import Callable, Sequence
 from glassgrad.engine import Op, Value, gradcheck, topological_order
 from glassgrad.engine.ops import BUILTIN_OPS
 
+from .layers import ACTIVATIONS
 from .predictions import evaluation_mode, model_loss
 from .train import accuracy as nn_accuracy
 
@@ -354,15 +355,15 @@ _NEURON_CASES = (  # (weights, bias, inputs)
     ((-0.7, 0.4), -0.6, (0.9, -1.5)),
     ((1.1, 0.2, -0.3, 0.6), 0.9, (-0.4, 0.3, 1.2, 0.5)),
 )
-_ACTIVATIONS = ("tanh", "sigmoid", "relu", "linear")
+_ACTIVATIONS = tuple(ACTIVATIONS)  # nn's activations, read from the op table
 
 
 def check_neuron_forward(neuron_forward: Callable[..., object], activation: str = "tanh") -> None:
     """Check ``neuron_forward(weights, bias, inputs) -> Value``: activation(w . x + b).
 
     ``weights`` is a list of Values, ``bias`` a Value, ``inputs`` a list of floats, and
-    ``activation`` one of "tanh", "sigmoid", "relu" or "linear". The reference applies
-    the engine's declared ops; ``gradcheck`` then checks that gradients flow from the
+    ``activation`` one of ``nn.ACTIVATIONS`` ("tanh", "sigmoid", "relu", "linear", ...).
+    The reference applies the engine's declared ops; ``gradcheck`` then checks that gradients flow from the
     output back to every weight and the bias.
     """
     if activation not in _ACTIVATIONS:
@@ -409,7 +410,8 @@ def _dot(weights: Sequence[float], inputs: Sequence[float]) -> float:
 
 
 def _activate(activation: str, z: float) -> float:
-    return z if activation == "linear" else BUILTIN_OPS[activation].forward(z)
+    apply = ACTIVATIONS[activation]  # a Value method, applying the op declared in engine.ops
+    return z if apply is None else apply(Value(z)).data
 
 
 def _activation_text(activation: str) -> str:

@@ -12,36 +12,29 @@ import numbers
 import random
 from typing import Callable, Sequence
 
-from glassgrad.engine import Value
+from glassgrad.engine import Value, ops
 
-from .arguments import whole_number
+from .arguments import below_one, choose_one, whole_number
 from .module import Module
 from .rng import make_rng
 
 Number = float | int
 Input = Sequence[Value | Number]
 
+# The activations by name: every op the op table marks as an activation (relu, tanh,
+# sigmoid, step, leaky_relu with its default slope, ...), applied by its Value method.
 ACTIVATIONS: dict[str, Callable[[Value], Value] | None] = {
-    "relu": Value.relu,              # max(x, 0)
-    "tanh": Value.tanh,
-    "sigmoid": Value.sigmoid,        # 1 / (1 + e^-x)
-    "linear": None,                  # the identity: no op in the graph
-    "step": Value.step,              # 1 if x > 0 else 0: the perceptron; derivative 0
-    "leaky_relu": Value.leaky_relu,  # x if x > 0 else 0.01 x
+    **{name: getattr(Value, op.methods[0]) for name, op in ops.ACTIVATIONS.items()},
+    "linear": None,  # the identity: no op in the graph
 }
 
 
 def _check_activation(activation: str) -> str:
-    if activation not in ACTIVATIONS:
-        known = ", ".join(repr(name) for name in ACTIVATIONS)
-        raise ValueError(f"unknown activation {activation!r}; choose one of {known}")
-    return activation
+    return choose_one(activation, ACTIVATIONS, "activation")
 
 
 def _check_probability(p: object, what: str) -> float:
-    if isinstance(p, bool) or not isinstance(p, numbers.Real) or not 0.0 <= p < 1.0:
-        raise ValueError(f"{what} (the drop probability) must be in [0, 1), got {p!r}")
-    return float(p)
+    return below_one(p, f"{what} (the drop probability)")
 
 
 def _as_inputs(x: object, expected: int, owner: object) -> list:

@@ -17,6 +17,8 @@ from typing import Callable, Iterable, Sequence
 
 from glassgrad.engine import Value
 
+from .arguments import choose_one
+
 Number = float | int
 Output = Value | Number
 
@@ -116,10 +118,7 @@ def get_loss(name: str | Callable[..., Value]) -> Callable[..., Value]:
     """The loss function called ``name`` (a function is returned as it is)."""
     if callable(name):
         return name
-    key = str(name).lower()
-    if key not in LOSSES:
-        raise ValueError(f"unknown loss {name!r}; choose one of {', '.join(map(repr, LOSSES))}")
-    return LOSSES[key]
+    return LOSSES[choose_one(name, LOSSES, "loss", ignore_case=True)]
 
 
 # ---------------------------------------------------------------- helpers

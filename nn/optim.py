@@ -18,6 +18,8 @@ from typing import Iterable
 
 from glassgrad.engine import Value
 
+from .arguments import below_one, choose_one, non_negative, positive
+
 
 class Optimizer:
     """What every optimizer shares: the parameter list, ``lr``, ``zero_grad`` and a safe update."""
@@ -30,8 +32,8 @@ class Optimizer:
         for i, p in enumerate(self.params):
             if not isinstance(p, Value):
                 raise TypeError(f"{name}: parameter {i} is a {type(p).__name__}, not a Value")
-        self.lr = _check_number(lr, "lr", name)
-        self.weight_decay = _check_number(weight_decay, "weight_decay", name)
+        self.lr = non_negative(lr, f"{name}: lr")
+        self.weight_decay = non_negative(weight_decay, f"{name}: weight_decay")
         self.steps = 0  # how many times step() has run
 
     def zero_grad(self) -> None:
@@ -40,7 +42,12 @@ class Optimizer:
             p.grad = 0.0
 
     def gradients(self) -> list[float]:
-        """g_i = dL/dp_i + weight_decay * p_i (weight decay as L2, as torch.optim does)."""
+        """g_i = dL/dp_i + weight_decay * p_i (weight decay as L2, as torch.optim does).
+
+        weight_decay * p is the derivative of the penalty (weight_decay / 2) * p**2, added
+        here rather than through the graph: the one derivative that engine.ops does not
+        declare. ``nn.l2`` puts an L2 penalty through the graph instead.
+        """
         return [p.grad + self.weight_decay * p.data for p in self.params]
 
     def _apply(self, new_data: list[float]) -> None:
@@ -67,7 +74,7 @@ class SGD(Optimizer):
     def __init__(self, params: Iterable[Value], lr: float = 0.1, momentum: float = 0.0,
                  weight_decay: float = 0.0) -> None:
         super().__init__(params, lr, weight_decay)
-        self.momentum = _check_number(momentum, "momentum", "SGD")
+        self.momentum = non_negative(momentum, "SGD: momentum")
         self.velocity = [0.0] * len(self.params)
 
     def step(self) -> None:
@@ -96,7 +103,8 @@ class Adam(Optimizer):
                  eps: float = 1e-8, weight_decay: float = 0.0) -> None:
         super().__init__(params, lr, weight_decay)
         beta1, beta2 = betas
-        self.betas = (_check_beta(beta1, "Adam"), _check_beta(beta2, "Adam"))
+        self.betas = (below_one(beta1, "Adam: averaging factors"),
+                      below_one(beta2, "Adam: averaging factors"))
         self.eps = _check_eps(eps, "Adam")
         self.m = [0.0] * len(self.params)
         self.v = [0.0] * len(self.params)
@@ -130,9 +138,9 @@ class RMSprop(Optimizer):
     def __init__(self, params: Iterable[Value], lr: float = 1e-2, alpha: float = 0.99, eps: float = 1e-8,
                  momentum: float = 0.0, weight_decay: float = 0.0) -> None:
         super().__init__(params, lr, weight_decay)
-        self.alpha = _check_beta(alpha, "RMSprop")
+        self.alpha = below_one(alpha, "RMSprop: averaging factors")
         self.eps = _check_eps(eps, "RMSprop")
-        self.momentum = _check_number(momentum, "momentum", "RMSprop")
+        self.momentum = non_negative(momentum, "RMSprop: momentum")
         self.square_avg = [0.0] * len(self.params)
         self.buffer = [0.0] * len(self.params)
 
@@ -154,26 +162,9 @@ OPTIMIZERS: dict[str, type[Optimizer]] = {"sgd": SGD, "adam": Adam, "rmsprop": R
 
 def get_optimizer(name: str, params: Iterable[Value], **options: float) -> Optimizer:
     """``get_optimizer("adam", model.parameters(), lr=0.01)``: an optimizer by name."""
-    key = str(name).lower()
-    if key not in OPTIMIZERS:
-        raise ValueError(f"unknown optimizer {name!r}; choose one of {', '.join(map(repr, OPTIMIZERS))}")
-    return OPTIMIZERS[key](params, **options)  # type: ignore[arg-type]
-
-
-def _check_number(x: object, what: str, owner: str) -> float:
-    if isinstance(x, bool) or not isinstance(x, (int, float)) or not math.isfinite(x) or x < 0:
-        raise ValueError(f"{owner}: {what} must be a finite number >= 0, got {x!r}")
-    return float(x)
-
-
-def _check_beta(x: object, owner: str) -> float:
-    if isinstance(x, bool) or not isinstance(x, (int, float)) or not 0.0 <= x < 1.0:
-        raise ValueError(f"{owner}: averaging factors must be in [0, 1), got {x!r}")
-    return float(x)
+    return OPTIMIZERS[choose_one(name, OPTIMIZERS, "optimizer", ignore_case=True)](
+        params, **options)
 
 
 def _check_eps(x: object, owner: str) -> float:
-    eps = _check_number(x, "eps", owner)
-    if eps == 0.0:
-        raise ValueError(f"{owner}: eps must be > 0; it keeps the division safe where a gradient is 0")
-    return eps
+    return positive(x, f"{owner}: eps", "; it keeps the division safe where a gradient is 0")

@@ -30,6 +30,7 @@ from typing import Callable, Sequence
 
 from glassgrad.engine import Value
 
+from .arguments import choose_one, whole_number
 from .layers import ACTIVATIONS, Dropout, Neuron
 from .losses import LOSSES, binary_cross_entropy_with_logits, get_loss, softmax_cross_entropy
 from .module import Module
@@ -85,16 +86,15 @@ class Dense(Module):
 
     def __init__(self, units: int, activation: str | None = None, *, input_dim: int | None = None,
                  seed: int | None = None) -> None:
-        self.units = _check_size(units, "Dense: units (the number of neurons)")
+        self.units = whole_number(units, "Dense: units (the number of neurons)")
         name = "linear" if activation is None else activation
-        if name not in DENSE_ACTIVATIONS:
-            raise ValueError(f"Dense: unknown activation {activation!r}; choose one of "
-                             f"{', '.join(map(repr, DENSE_ACTIVATIONS))} (or None for linear)")
+        choose_one(name, DENSE_ACTIVATIONS, "activation", where="Dense: ",
+                   otherwise=" (or None for linear)")
         if name == "softmax" and self.units == 1:
             raise ValueError("Dense: a softmax over 1 unit is always 1; use activation='sigmoid' "
                              "for one output, or give one unit per class")
         self.activation = name
-        self.input_dim = None if input_dim is None else _check_size(input_dim, "Dense: input_dim")
+        self.input_dim = None if input_dim is None else whole_number(input_dim, "Dense: input_dim")
         self._seed = seed
         self.neurons: list[Neuron] = []  # made by build(), or by the first call
 
@@ -158,7 +158,7 @@ class Sequential(Module):
         if input_dim is None and self.layers:  # Dense(16, input_dim=2) first
             input_dim = getattr(self.layers[0], "input_dim", None)
         if input_dim is not None:
-            self.build(_check_size(input_dim, "Sequential: input_dim"))
+            self.build(whole_number(input_dim, "Sequential: input_dim"))
 
     def add(self, layer: Module) -> None:
         """Append a layer (Keras's ``model.add``); before the model is built only."""
@@ -248,11 +248,11 @@ class Sequential(Module):
         learning_rate  the step size (default: the nn optimizer's own default);
         weight_decay   L2 weight decay: each gradient gets + weight_decay * p.
         """
-        key = loss if callable(loss) else str(loss).lower()
-        loss_name = KERAS_LOSSES.get(key, key) if isinstance(key, str) else key
-        if not callable(loss_name) and loss_name not in LOSSES:
+        loss_fn, one_hot = loss, False
+        if not callable(loss):
             known = [*KERAS_LOSSES, *(name for name in LOSSES if name not in KERAS_LOSSES)]
-            raise ValueError(f"unknown loss {loss!r}; choose one of {', '.join(map(repr, known))}")
+            key = choose_one(loss, known, "loss", ignore_case=True)
+            loss_fn, one_hot = get_loss(KERAS_LOSSES.get(key, key)), key == "categorical_crossentropy"
         if isinstance(metrics, str):
             raise TypeError(f"compile: metrics is a list of names, e.g. metrics=[{metrics!r}]")
         for metric in metrics:
@@ -262,12 +262,12 @@ class Sequential(Module):
             if learning_rate is not None or weight_decay:
                 raise ValueError("compile: learning_rate= and weight_decay= are for an optimizer "
                                  "given by name; set them on the optimizer you made")
-        elif str(optimizer).lower() not in OPTIMIZER_NAMES:
-            raise ValueError(f"unknown optimizer {optimizer!r}; choose one of "
-                             f"{', '.join(map(repr, OPTIMIZER_NAMES))}, or pass an nn optimizer")
-        self.loss_fn = get_loss(loss_name)
+        else:
+            choose_one(optimizer, OPTIMIZER_NAMES, "optimizer", ignore_case=True,
+                       otherwise=", or pass an nn optimizer")
+        self.loss_fn = loss_fn
         self._compiled = {"optimizer": optimizer, "loss": self.loss_fn,
-                          "one_hot": key == "categorical_crossentropy", "metrics": list(metrics),
+                          "one_hot": one_hot, "metrics": list(metrics),
                           "learning_rate": learning_rate, "weight_decay": weight_decay}
         self.optimizer = None  # made on first fit, once the parameters exist
 
@@ -386,12 +386,6 @@ class _Logits(Module):
 
     def __call__(self, x: Sequence[Value | float]) -> Value | list[Value]:
         return self.model.logits(x)
-
-
-def _check_size(n: object, what: str) -> int:
-    if isinstance(n, bool) or not isinstance(n, numbers.Integral) or n < 1:
-        raise ValueError(f"{what} must be a whole number >= 1, got {n!r}")
-    return int(n)
 
 
 def _as_sample(x: object, where: str) -> list:

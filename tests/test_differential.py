@@ -15,6 +15,8 @@ import pytest
 from hypothesis import example, given
 
 from glassgrad.engine import Value
+
+from conftest import torch_value_and_leaf_grads
 from strategies import (OP_CASES, PROGRAM_OPS, Program, Step, chain_program, glassgrad_apply,
                         programs, wide_sum_program)
 
@@ -76,9 +78,7 @@ def torch_backend(torch, requires_grad: bool):
 
 def run_torch(program: Program) -> tuple[float, list[float]]:
     leaves, root = program.run(*torch_backend(_torch(), requires_grad=True))
-    if root.requires_grad:
-        root.backward()
-    return root.item(), [0.0 if leaf.grad is None else leaf.grad.item() for leaf in leaves]
+    return torch_value_and_leaf_grads(root, leaves)
 
 
 def agree(ours: float, theirs: float, scale: float = 1.0) -> bool:

@@ -11,6 +11,8 @@ import pytest
 from hypothesis import given, strategies as st
 
 from glassgrad.engine import Value, ops
+
+from conftest import torch_value_and_leaf_grads
 from strategies import OP_CASE_IDS, OP_CASES, OpCase, op_inputs
 
 torch = pytest.importorskip("torch")
@@ -19,11 +21,7 @@ torch = pytest.importorskip("torch")
 def torch_value_and_grads(case: OpCase, xs: tuple[float, ...]) -> tuple[float, list[float]]:
     """PyTorch's value of the op at ``xs`` and d(value)/d(x_i), in float64."""
     leaves = [torch.tensor(x, dtype=torch.float64, requires_grad=True) for x in xs]
-    out = case.torch_fn(torch, *leaves)
-    if out.requires_grad:
-        out.backward()
-    grads = [0.0 if leaf.grad is None else leaf.grad.item() for leaf in leaves]
-    return out.item(), grads
+    return torch_value_and_leaf_grads(case.torch_fn(torch, *leaves), leaves)
 
 
 def glassgrad_value_and_grads(case: OpCase, xs: tuple[float, ...]) -> tuple[float, list[float]]:

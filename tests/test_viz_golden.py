@@ -13,13 +13,13 @@ import pytest
 from glassgrad.engine import Op, Value
 from glassgrad.viz import draw_graph, step_views
 
+from conftest import tanh_graph
+
 GOLDEN = Path(__file__).parent / "golden"
 
 
 def tanh_expression():
-    a, b, c = Value(2.0, label="a"), Value(-3.0, label="b"), Value(10.0, label="c")
-    L = (a * b + c).tanh()
-    L.label = "L"
+    L, _ = tanh_graph()
     return L
 
 

@@ -9,11 +9,11 @@ from glassgrad.engine import Value, topological_order
 from glassgrad.viz import step_views, step_widget, stepper_gif, stepper_html
 from glassgrad.viz.svg import GraphvizNotFoundError
 
+from conftest import tanh_graph
+
 
 def expression():
-    a, b, c = Value(2.0, label="a"), Value(-3.0, label="b"), Value(10.0, label="c")
-    L = (a * b + c).tanh()
-    L.label = "L"
+    L, _ = tanh_graph()
     return L
 
 

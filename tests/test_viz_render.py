@@ -8,12 +8,7 @@ from glassgrad.engine import Op, Value, topological_order
 from glassgrad.viz import count_nodes, draw_dot, draw_graph, draw_neuron
 from glassgrad.viz.dot import LEAF_COLOUR, PARAMETER_COLOUR, ROOT_COLOUR, format_number
 
-
-def tanh_graph():
-    a, b, c = Value(2.0, label="a"), Value(-3.0, label="b"), Value(10.0, label="c")
-    L = (a * b + c).tanh()
-    L.label = "L"
-    return L, (a, b, c)
+from conftest import tanh_graph
 
 
 def node_line(source: str, name: str) -> str:

@@ -8,6 +8,8 @@ from hypothesis import strategies as st
 from glassgrad.engine import Value, topological_order
 from glassgrad.viz import backprop_steps, captioned, forward_steps, index_graph, step_views, stepper_html
 
+from conftest import tanh_graph as tanh_expression
+
 # Ops that stay in their domain for any finite inputs (so random graphs never raise).
 OPS = {
     "add": lambda a, b: a + b,
@@ -37,13 +39,6 @@ def build(values, recipe):
     for op, i, j in recipe:
         nodes.append(OPS[op](nodes[i % len(nodes)], nodes[j % len(nodes)]))
     return nodes[-1]
-
-
-def tanh_expression():
-    a, b, c = Value(2.0, label="a"), Value(-3.0, label="b"), Value(10.0, label="c")
-    L = (a * b + c).tanh()
-    L.label = "L"
-    return L, (a, b, c)
 
 
 @settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])

@@ -9,14 +9,15 @@
         grades a class's notebooks (see ``glassgrad grade --help`` and ``viz.grade``)
 
 The expression is parsed by ``viz.expr`` (never ``eval``): numbers, variables,
-+ - * / **, and the functions exp, log, sqrt, tanh, sigmoid, relu, leaky_relu,
-softplus, step and abs.
++ - * / **, and the functions of the op table (``glassgrad graph --help`` lists them,
+read from ``viz.expr.FUNCTIONS``, which reads ``engine.ops``).
 """
 from __future__ import annotations
 
 import argparse
+import math
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 
 from glassgrad.engine import Value
@@ -132,15 +133,23 @@ def _demo(argv: list[str]) -> int:
 
 
 
-def _at_least_one(text: str) -> int:
-    """An argparse type: a whole number >= 1 (a precision of 0 digits means nothing)."""
-    try:
-        number = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
-    if number < 1:
-        raise argparse.ArgumentTypeError(f"{number} must be at least 1")
-    return number
+def positive(kind: type) -> Callable[[str], float]:
+    """An argparse type: a positive ``int`` (a count, digits: at least 1) or ``float`` (> 0, finite)."""
+    rule = "a whole number that must be at least 1" if kind is int else "a finite number > 0"
+
+    def parse(text: str) -> float:
+        try:
+            number = kind(text)
+        except ValueError:
+            number = None
+        if number is None or not (number > 0 and math.isfinite(number)):
+            raise argparse.ArgumentTypeError(f"must be a positive {kind.__name__} ({rule}), "
+                                             f"got {text!r}")
+        return number
+
+    parse.__name__ = kind.__name__  # argparse names the type in its messages
+    return parse
+
 
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
@@ -158,7 +167,7 @@ def _parser() -> argparse.ArgumentParser:
     graph.add_argument("assignments", nargs="*", metavar="NAME=VALUE",
                        help="a value for each variable, e.g. a=2 b=-3 c=10")
     graph.add_argument("-o", "--out", default=".", help="folder for the files (default: .)")
-    graph.add_argument("--precision", type=_at_least_one, default=4,
+    graph.add_argument("--precision", type=positive(int), default=4,
                        help="significant digits (default: 4)")
     graph.add_argument("--rankdir", choices=["LR", "TB"], default="LR",
                        help="LR: inputs on the left (default); TB: inputs on top")

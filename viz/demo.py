@@ -21,7 +21,6 @@ from __future__ import annotations
 
 import argparse
 import io
-import math
 import os
 import time
 from collections.abc import Callable
@@ -31,6 +30,7 @@ import glassgrad.nn as nn
 from glassgrad.engine import Value
 from glassgrad.nn import MLP, accuracy, fit
 
+from .cli import positive
 from .html import stepper_html
 from .plots import plot_decision_boundary, plot_history
 from .render import draw_neuron
@@ -160,12 +160,12 @@ def _parser() -> argparse.ArgumentParser:
                         help="the toy data set (default: moons)")
     parser.add_argument("--hidden", type=_layer_sizes, default=[16, 16], metavar="SIZES",
                         help="hidden layer sizes, comma separated (default: 16,16)")
-    parser.add_argument("--epochs", type=_positive(int), default=100,
+    parser.add_argument("--epochs", type=positive(int), default=100,
                         help="full-batch training steps (default: 100)")
-    parser.add_argument("--lr", type=_positive(float), default=1.0,
+    parser.add_argument("--lr", type=positive(float), default=1.0,
                         help="the first learning rate; it falls linearly to a tenth of it "
                              "(default: 1.0)")
-    parser.add_argument("--samples", type=_positive(int), default=100,
+    parser.add_argument("--samples", type=positive(int), default=100,
                         help="how many points the data set has (default: 100)")
     parser.add_argument("--seed", type=int, default=1337,
                         help="seed for the data and the initial weights (default: 1337)")
@@ -186,20 +186,6 @@ def _layer_sizes(text: str) -> list[int]:
             f"like 16,16; got {text!r}"
         )
     return sizes
-
-
-def _positive(kind: type) -> Callable[[str], float]:
-    def parse(text: str):
-        try:
-            number = kind(text)
-        except ValueError:
-            number = None
-        if number is None or not (number > 0 and math.isfinite(number)):
-            raise argparse.ArgumentTypeError(f"must be a positive {kind.__name__}, got {text!r}")
-        return number
-
-    parse.__name__ = kind.__name__  # argparse names the type in its messages
-    return parse
 
 
 if __name__ == "__main__":

@@ -15,21 +15,16 @@ import math
 import operator
 from collections.abc import Callable, Mapping
 
-from glassgrad.engine import Value
+from glassgrad.engine import Value, ops
 
+# The functions an expression may call: every built-in op with a function name in the op
+# table, applied by its Value method (abs(x) is Value.__abs__). A family such as leaky_relu
+# takes its constant as an optional second argument: leaky_relu(x) or leaky_relu(x, 0.2).
 FUNCTIONS: dict[str, Callable[..., Value]] = {
-    "exp": Value.exp,
-    "log": Value.log,
-    "sqrt": Value.sqrt,
-    "tanh": Value.tanh,
-    "sigmoid": Value.sigmoid,
-    "relu": Value.relu,
-    "leaky_relu": Value.leaky_relu,  # leaky_relu(x) or leaky_relu(x, slope)
-    "softplus": Value.softplus,
-    "step": Value.step,
-    "abs": Value.__abs__,
-}
-_ARGUMENT_COUNTS = {name: (1,) for name in FUNCTIONS} | {"leaky_relu": (1, 2)}
+    name: getattr(Value, op.methods[0]) for name, op in ops.FUNCTIONS.items()}
+_CONSTANTS = {name: op.parameter for name, op in ops.FUNCTIONS.items()  # leaky_relu: "slope"
+              if isinstance(op, ops.OpFamily)}
+_ARGUMENT_COUNTS = {name: (1, 2) if name in _CONSTANTS else (1,) for name in FUNCTIONS}
 
 _OPERATORS = {ast.Add: operator.add, ast.Sub: operator.sub, ast.Mult: operator.mul,
               ast.Div: operator.truediv, ast.Pow: operator.pow}
@@ -139,8 +134,8 @@ class Expression:
 
     def _call(self, node: ast.Call, arguments: list):
         name = node.func.id
-        if name == "leaky_relu" and len(arguments) == 2 and isinstance(arguments[1], Value):
-            raise self._error("the slope of leaky_relu must be a plain number", node.args[1])
+        if len(arguments) == 2 and isinstance(arguments[1], Value):
+            raise self._error(f"the {_CONSTANTS[name]} of {name} must be a plain number", node.args[1])
         x = arguments[0] if isinstance(arguments[0], Value) else Value(arguments[0])
         return FUNCTIONS[name](x, *arguments[1:])
 
