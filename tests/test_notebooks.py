@@ -15,6 +15,7 @@ from __future__ import annotations
 import inspect
 import os
 import re
+import shutil
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
@@ -52,15 +53,18 @@ def solved(notebook):
     return notebook
 
 
-def execute(path: Path, variant: str):
-    """Run one notebook in a fresh python3 kernel; return the notebook with its outputs."""
+def execute(path: Path, variant: str, scratch: Path):
+    """Run one notebook in a fresh python3 kernel; return the notebook with its outputs.
+
+    It runs in ``scratch``, a copy of notebooks/, so the files it writes next to itself
+    (as a learner's would) never land in the repository."""
     notebook = nbformat.read(path, as_version=4)
     if variant == "solved":
         notebook = solved(notebook)
     client = nbclient.NotebookClient(
         notebook, timeout=CELL_TIMEOUT, startup_timeout=CELL_TIMEOUT, kernel_name="python3",
         allow_errors=(variant == "unsolved"),
-        resources={"metadata": {"path": str(path.parent)}},
+        resources={"metadata": {"path": str(scratch / path.parent.relative_to(NOTEBOOKS))}},
     )
     env = {**os.environ, "MPLBACKEND": "Agg"}  # the kernel's environment: no plot windows
     env.pop("GLASSGRAD_CHECKS", None)
@@ -80,13 +84,15 @@ VARIANT_OF_TEST = {
 
 
 @pytest.fixture(scope="session")
-def runs(request):
+def runs(request, tmp_path_factory):
     """{(path, variant): Future of the executed notebook}, for the selected tests only,
     started in test order in a pool of 2 (each kernel is its own process)."""
     jobs = [(item.callspec.params["path"], VARIANT_OF_TEST[item.originalname])
             for item in request.session.items if getattr(item, "originalname", "") in VARIANT_OF_TEST]
+    scratch = tmp_path_factory.mktemp("notebooks")
+    shutil.copytree(NOTEBOOKS, scratch, dirs_exist_ok=True)
     with ThreadPoolExecutor(max_workers=2) as pool:
-        futures = {job: pool.submit(execute, *job) for job in jobs}
+        futures = {job: pool.submit(execute, *job, scratch) for job in jobs}
         yield futures
         for future in futures.values():
             future.cancel()  # after a Ctrl-C or -x, don't start the rest

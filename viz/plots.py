@@ -50,11 +50,17 @@ class PlotFigure(Figure):
         return buffer.getvalue()
 
 
+def new_figure(figsize: tuple[float, float] = (6.0, 4.5)) -> PlotFigure:
+    """A new, empty Figure (constrained layout) that shows itself as a picture in Jupyter,
+    however the notebook started: ``fig = new_figure((13, 3.5)); axes = fig.subplots(1, 3)``."""
+    return PlotFigure(figsize=figsize, layout="constrained")
+
+
 def _figure_and_axes(ax: Axes | None, figsize: tuple[float, float] = (6.0, 4.5)) -> tuple[Figure, Axes]:
     """``ax`` and its figure, or a new Figure with one Axes."""
     if ax is not None:
         return ax.figure, ax
-    figure = PlotFigure(figsize=figsize, layout="constrained")
+    figure = new_figure(figsize)
     return figure, figure.add_subplot()
 
 
