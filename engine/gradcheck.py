@@ -119,7 +119,7 @@ def gradcheck(
 
     rows = []
     for i, (x, leaf) in enumerate(zip(points, leaves)):
-        numeric, note = _numeric_slope(lambda x_i: f(i, x_i), x, eps * max(1.0, abs(x)),
+        numeric, note = _numeric_slope(lambda x_i, i=i: f(i, x_i), x, eps * max(1.0, abs(x)),
                                        rtol, atol)
         ok = numeric is not None and abs(leaf.grad - numeric) <= atol + rtol * abs(numeric)
         if numeric is not None and not ok:

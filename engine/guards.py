@@ -71,7 +71,7 @@ def is_numpy_real_scalar(x: object) -> bool:
 def explain_bad_gradient(order: Sequence[Value]) -> str:
     """Find the first chain-rule step that made a gradient inf or nan, in words."""
     for node in reversed(order):  # the order backward ran in
-        for node_input, local_grad in zip(node.inputs, node.local_grads):
+        for local_grad in node.local_grads:
             if node.grad and _isfinite(node.grad) and not _isfinite(local_grad * node.grad):
                 where = node.op.call_text(*(x.data for x in node.inputs)) if node.op else "?"
                 return (

@@ -393,8 +393,8 @@ def check_neuron_forward(neuron_forward: Callable[..., object], activation: str 
                                    f"inputs={list(inputs)}: expected {expected[k]:.6g}, "
                                    f"got {got[k]:.6g}"), hint, code)
     for weights, bias, inputs in _NEURON_CASES:
-        report = gradcheck(lambda *params: neuron_forward(list(params[:-1]), params[-1],
-                                                          list(inputs)),
+        report = gradcheck(lambda *params, inputs=inputs: neuron_forward(list(params[:-1]), params[-1],
+                                                                         list(inputs)),
                            [*weights, bias], raise_on_failure=False)
         if not report.ok:
             raise CheckFailure(check, "the output is right, but gradients do not flow back:\n"

@@ -14,7 +14,7 @@ from typing import Callable
 import numpy as np
 import pytest
 
-from glassgrad.engine import Op, Value, gradcheck, ops
+from glassgrad.engine import Op, Value, gradcheck
 
 
 @dataclass(frozen=True)

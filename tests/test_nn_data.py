@@ -64,7 +64,8 @@ def test_noise_free_moons_lie_on_their_two_half_circles():
 
 def test_noise_free_circles_have_radius_one_and_factor():
     X, y = make_circles(40, noise=0.0, factor=0.3, seed=0)
-    radii = {label: {round(math.hypot(*row), 12) for row, l in zip(X, y) if l == label} for label in (0, 1)}
+    radii = {label: {round(math.hypot(*row), 12) for row, row_label in zip(X, y) if row_label == label}
+             for label in (0, 1)}
     assert radii == {0: {1.0}, 1: {0.3}}
 
 
@@ -87,7 +88,7 @@ def test_blobs_scatter_around_the_given_centers():
     centers = [(-3.0, 0.0), (3.0, 1.0)]
     X, y = make_blobs(1000, centers=centers, std=0.2, seed=1)
     for label, (c1, c2) in enumerate(centers):
-        points = [row for row, l in zip(X, y) if l == label]
+        points = [row for row, row_label in zip(X, y) if row_label == label]
         assert statistics.mean(p[0] for p in points) == pytest.approx(c1, abs=0.05)
         assert statistics.mean(p[1] for p in points) == pytest.approx(c2, abs=0.05)
 
