@@ -6,8 +6,9 @@
     L.backward()              # a.grad = dL/da, b.grad = dL/db
 
 ``engine.value`` holds the Value and backward; ``engine.ops`` declares every op once
-(forward and local derivatives); ``engine.gradcheck`` checks backward against finite
-differences. This package imports nothing from ``nn`` or ``viz``.
+(forward and local derivatives, scalar and array forms); ``engine.gradcheck`` checks
+backward against finite differences; ``engine.tape`` (``trace``) records a graph once and
+replays it in NumPy waves (``engine.waves``). This package imports nothing from ``nn`` or ``viz``.
 """
 
 if __name__ != "glassgrad.engine":
@@ -19,9 +20,10 @@ if __name__ != "glassgrad.engine":
 from . import ops
 from .gradcheck import GradcheckError, GradcheckReport, GradcheckRow, gradcheck
 from .ops import Op
+from .tape import TraceError, trace
 from .value import Value, run_backward, seed_gradients, topological_order
 
 __all__ = [
     "Value", "Op", "ops", "gradcheck", "GradcheckError", "GradcheckReport", "GradcheckRow",
-    "topological_order", "seed_gradients", "run_backward",
+    "topological_order", "seed_gradients", "run_backward", "trace", "TraceError",
 ]

@@ -8,7 +8,12 @@ An `Op` is two small functions and their formulas:
   reuse their output (d/dx tanh(x) = 1 - tanh(x)^2 = 1 - out^2);
 * ``formula`` and ``derivatives``: the same maths as text, in sympy syntax, for the
   docs, the renderer and the tests (which differentiate ``formula`` symbolically and
-  compare).
+  compare);
+* ``array_forward`` and ``array_local_grads`` (optional): the same two rules on NumPy
+  arrays, one element per node, for the compiled tape (``engine.tape``). Where the
+  scalar form would raise, the array form gives nan or inf; the tape then re-runs the
+  scalar form, which raises the error. NumPy is imported inside these functions only:
+  the eager engine never needs it.
 
 Nothing else in glassgrad knows how to differentiate. ``Value.backward``, ``gradcheck``,
 the graph renderer and the backprop stepper all read these declarations, and a
@@ -48,11 +53,13 @@ class Op:
         y = swish(Value(0.5))                      # a Value, with y.op is swish
 
     ``forward`` takes one float per input and returns a float; ``local_grads`` takes
-    the same floats plus the output and returns one derivative per input.
+    the same floats plus the output and returns one derivative per input. An op
+    without ``array_forward`` still works in a traced program: the tape calls the
+    scalar forms once per element.
     """
 
     __slots__ = ("name", "forward", "local_grads", "formula", "derivatives", "symbol", "params",
-                 "arity")
+                 "arity", "array_forward", "array_local_grads")
 
     def __init__(
         self,
@@ -64,6 +71,8 @@ class Op:
         derivatives: tuple[str, ...] = (),
         symbol: str | None = None,
         params: tuple[float, ...] = (),
+        array_forward: Callable[..., object] | None = None,
+        array_local_grads: Callable[..., tuple] | None = None,
     ) -> None:
         try:
             arity = len(inspect.signature(forward).parameters)
@@ -91,6 +100,10 @@ class Op:
         self.symbol = symbol or name
         self.params = tuple(params)  # constants baked into the op, e.g. the n of x**n
         self.arity = arity
+        if (array_forward is None) != (array_local_grads is None):
+            raise TypeError(f"Op {name!r}: give both array_forward and array_local_grads, or neither")
+        self.array_forward = array_forward  # on NumPy arrays: nan/inf where forward raises
+        self.array_local_grads = array_local_grads
 
     def __call__(self, *inputs: object):
         """Apply the op to Values (or plain numbers) and return the new Value."""
@@ -104,6 +117,13 @@ class Op:
 
     def __repr__(self) -> str:
         return f"Op({self.name!r}, formula={self.formula!r})"
+
+
+def _np():
+    """NumPy, imported only when an array form runs (the eager engine never needs it)."""
+    import numpy
+
+    return numpy
 
 
 # ---------------------------------------------------------------- binary ops
@@ -170,16 +190,42 @@ def _power_derivative(x: float, n: float) -> float:
         return math.copysign(math.inf, n) * (-1.0 if negative_power else 1.0)
 
 
+def _array_pow(x, y):
+    np = _np()
+    # A negative base is refused whatever the exponent (see _pow): nan marks it.
+    return np.where(x < 0.0, np.nan, np.power(x, y))
+
+
+def _array_pow_local_grads(x, y, out):
+    np = _np()
+    d_dy = np.where(x > 0.0, out * np.log(np.where(x > 0.0, x, 1.0)), 0.0)
+    return _array_power_derivative(x, y), d_dy
+
+
+def _array_power_derivative(x, n):
+    """``_power_derivative`` on arrays: n * x**(n - 1), 0 where n == 0, inf at x == 0 with n < 1."""
+    np = _np()
+    slope = n * np.power(x, n - 1.0)  # overflows to +-inf with the right sign, as the scalar form
+    slope = np.where((x == 0.0) & (n < 1.0), np.inf, slope)
+    return np.where(n == 0.0, 0.0, slope)
+
+
 ADD = Op("add", _add, lambda x, y, out: (1.0, 1.0),
-         formula="x + y", derivatives=("1", "1"), symbol="+")
+         formula="x + y", derivatives=("1", "1"), symbol="+",
+         array_forward=lambda x, y: x + y, array_local_grads=lambda x, y, out: (1.0, 1.0))
 SUB = Op("sub", _sub, lambda x, y, out: (1.0, -1.0),
-         formula="x - y", derivatives=("1", "-1"), symbol="-")
+         formula="x - y", derivatives=("1", "-1"), symbol="-",
+         array_forward=lambda x, y: x - y, array_local_grads=lambda x, y, out: (1.0, -1.0))
 MUL = Op("mul", _mul, lambda x, y, out: (y, x),
-         formula="x*y", derivatives=("y", "x"), symbol="*")
+         formula="x*y", derivatives=("y", "x"), symbol="*",
+         array_forward=lambda x, y: x * y, array_local_grads=lambda x, y, out: (y, x))
 DIV = Op("div", _div, lambda x, y, out: (1.0 / y, -out / y),
-         formula="x/y", derivatives=("1/y", "-x/y**2"), symbol="/")
+         formula="x/y", derivatives=("1/y", "-x/y**2"), symbol="/",
+         array_forward=lambda x, y: x / y,  # inf or nan where y == 0
+         array_local_grads=lambda x, y, out: (1.0 / y, -out / y))
 POW = Op("pow", _pow, _pow_local_grads,
-         formula="x**y", derivatives=("y*x**(y - 1)", "x**y*log(x)"), symbol="**")
+         formula="x**y", derivatives=("y*x**(y - 1)", "x**y*log(x)"), symbol="**",
+         array_forward=_array_pow, array_local_grads=_array_pow_local_grads)
 
 # ----------------------------------------------------------------- unary ops
 
@@ -213,26 +259,62 @@ def _sign(x: float) -> float:
     return 1.0 if x > 0.0 else -1.0 if x < 0.0 else 0.0
 
 
+# The array forms of the unary ops (log and sqrt give nan or -inf outside their domain).
+
+
+def _array_sigmoid(x):
+    np = _np()
+    e = np.exp(-np.abs(x))  # the two forms of _sigmoid in one: exp never overflows
+    return np.where(x >= 0.0, 1.0 / (1.0 + e), e / (1.0 + e))
+
+
+def _array_softplus(x):
+    np = _np()
+    return np.maximum(x, 0.0) + np.log1p(np.exp(-np.abs(x)))
+
+
+def _array_sqrt_local_grad(x, out):
+    np = _np()
+    slope = np.full_like(out, np.inf)
+    np.divide(0.5, out, out=slope, where=out > 0.0)
+    return (slope,)
+
+
+def _positive(x):
+    return (x > 0.0).astype(float)
+
+
 NEG = Op("neg", lambda x: -x, lambda x, out: (-1.0,),
-         formula="-x", derivatives=("-1",), symbol="neg")
+         formula="-x", derivatives=("-1",), symbol="neg",
+         array_forward=lambda x: -x, array_local_grads=lambda x, out: (-1.0,))
 ABS = Op("abs", abs, lambda x, out: (_sign(x),),
-         formula="Abs(x)", derivatives=("sign(x)",))
+         formula="Abs(x)", derivatives=("sign(x)",),
+         array_forward=lambda x: _np().abs(x), array_local_grads=lambda x, out: (_np().sign(x),))
 EXP = Op("exp", math.exp, lambda x, out: (out,),
-         formula="exp(x)", derivatives=("exp(x)",))
+         formula="exp(x)", derivatives=("exp(x)",),
+         array_forward=lambda x: _np().exp(x), array_local_grads=lambda x, out: (out,))
 LOG = Op("log", _log, lambda x, out: (1.0 / x,),
-         formula="log(x)", derivatives=("1/x",))
+         formula="log(x)", derivatives=("1/x",),
+         array_forward=lambda x: _np().log(x), array_local_grads=lambda x, out: (1.0 / x,))
 SQRT = Op("sqrt", _sqrt, lambda x, out: (0.5 / out if out > 0.0 else math.inf,),
-          formula="sqrt(x)", derivatives=("1/(2*sqrt(x))",))
+          formula="sqrt(x)", derivatives=("1/(2*sqrt(x))",),
+          array_forward=lambda x: _np().sqrt(x), array_local_grads=_array_sqrt_local_grad)
 TANH = Op("tanh", math.tanh, lambda x, out: (1.0 - out * out,),
-          formula="tanh(x)", derivatives=("1 - tanh(x)**2",))
+          formula="tanh(x)", derivatives=("1 - tanh(x)**2",),
+          array_forward=lambda x: _np().tanh(x), array_local_grads=lambda x, out: (1.0 - out * out,))
 SIGMOID = Op("sigmoid", _sigmoid, lambda x, out: (out * (1.0 - out),),
-             formula="1/(1 + exp(-x))", derivatives=("exp(-x)/(1 + exp(-x))**2",))
+             formula="1/(1 + exp(-x))", derivatives=("exp(-x)/(1 + exp(-x))**2",),
+             array_forward=_array_sigmoid, array_local_grads=lambda x, out: (out * (1.0 - out),))
 RELU = Op("relu", lambda x: x if x > 0.0 else 0.0, lambda x, out: (1.0 if x > 0.0 else 0.0,),
-          formula="Max(x, 0)", derivatives=("Heaviside(x, 0)",))
+          formula="Max(x, 0)", derivatives=("Heaviside(x, 0)",),
+          array_forward=lambda x: _np().where(x > 0.0, x, 0.0),
+          array_local_grads=lambda x, out: (_positive(x),))
 SOFTPLUS = Op("softplus", _softplus, lambda x, out: (_sigmoid(x),),
-              formula="log(1 + exp(x))", derivatives=("1/(1 + exp(-x))",))
+              formula="log(1 + exp(x))", derivatives=("1/(1 + exp(-x))",),
+              array_forward=_array_softplus, array_local_grads=lambda x, out: (_array_sigmoid(x),))
 STEP = Op("step", lambda x: 1.0 if x > 0.0 else 0.0, lambda x, out: (0.0,),
-          formula="Heaviside(x, 0)", derivatives=("0",))
+          formula="Heaviside(x, 0)", derivatives=("0",),
+          array_forward=_positive, array_local_grads=lambda x, out: (0.0,))
 
 
 # ------------------------------------------------- ops with a constant in them
@@ -254,9 +336,16 @@ def _power(n: float) -> Op:
     def local_grads(x: float, out: float) -> tuple[float]:
         return (_power_derivative(x, n),)
 
+    def array_forward(x):  # np.power gives inf for 0**-1 and nan for (-8)**(1/3)
+        return _np().power(x, n)
+
+    def array_local_grads(x, out):
+        return (_array_power_derivative(x, n),)
+
     exact = repr(n)  # the formula keeps every digit; the symbol is for drawings
     return Op("pow", forward, local_grads, formula=f"x**{exact}",
-              derivatives=(f"{exact}*x**({exact} - 1)",), symbol=f"**{n:g}", params=(n,))
+              derivatives=(f"{exact}*x**({exact} - 1)",), symbol=f"**{n:g}", params=(n,),
+              array_forward=array_forward, array_local_grads=array_local_grads)
 
 
 def leaky_relu(slope: float = 0.01) -> Op:
@@ -275,6 +364,8 @@ def _leaky_relu(slope: float) -> Op:
         derivatives=(f"Heaviside(x, 0) + {exact}*(1 - Heaviside(x, 0))",),
         symbol=f"leaky_relu({slope:g})",
         params=(slope,),
+        array_forward=lambda x: _np().where(x > 0.0, x, slope * x),
+        array_local_grads=lambda x, out: (_np().where(x > 0.0, 1.0, slope),),
     )
 
 
