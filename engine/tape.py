@@ -85,7 +85,7 @@ def _note_hazard(frame: Any, what: str) -> None:
         recording.hazard = f"{what} at {frame.f_code.co_filename}:{frame.f_lineno}"
 
 
-def _record(fn: Callable, structured_args: list) -> tuple[object, _Recording]:
+def _record(fn: Callable, structured_args: list, static_argnums: frozenset) -> tuple[object, _Recording]:
     """Run ``fn(*structured_args)`` eagerly with ``Value.data`` watched."""
     if _ACTIVE:
         raise TraceError("trace: fn calls a traced function while it is being recorded; "
@@ -94,7 +94,8 @@ def _record(fn: Callable, structured_args: list) -> tuple[object, _Recording]:
     _ACTIVE.append(recording)
     type.__setattr__(Value, "data", _WatchedData())
     try:
-        leaves_args = _make_leaves(structured_args, recording)
+        leaves_args = [arg if k in static_argnums else _make_leaves(arg)
+                       for k, arg in enumerate(structured_args)]
         result = fn(*leaves_args)
     finally:
         type.__setattr__(Value, "data", _DATA_SLOT)
@@ -160,17 +161,28 @@ def _flatten(arg: object, numbers: list[float]) -> object:
                     f"got {type(arg).__name__} {arg!r}")
 
 
-def _make_leaves(args: list, recording: _Recording) -> list:
-    """``args`` with each float replaced by a fresh leaf Value (whole numbers stay as they are)."""
-    def leaf(x: object) -> object:
-        if isinstance(x, np.ndarray):
-            x = x.tolist()
-        if isinstance(x, (list, tuple)):
-            return type(x)(leaf(item) for item in x)
-        if isinstance(x, (float, np.floating)):
-            return Value(float(x))
-        return int(x) if isinstance(x, np.integer) else x
-    return [leaf(arg) for arg in args]
+def _make_leaves(arg: object) -> object:
+    """``arg`` with each float replaced by a fresh leaf Value (whole numbers stay as they are)."""
+    if isinstance(arg, np.ndarray):
+        arg = arg.tolist()
+    if isinstance(arg, (list, tuple)):
+        return type(arg)(_make_leaves(item) for item in arg)
+    if isinstance(arg, (float, np.floating)):
+        return Value(float(arg))
+    return int(arg) if isinstance(arg, np.integer) else arg
+
+
+def _frozen(arg: object) -> object:
+    """A static argument as a hashable key: its exact numbers, nesting kept."""
+    if isinstance(arg, np.ndarray):
+        arg = arg.tolist()
+    if isinstance(arg, (list, tuple)):
+        return (type(arg), tuple(_frozen(x) for x in arg))
+    try:
+        hash(arg)
+    except TypeError:
+        raise TypeError(f"trace: a static argument must be numbers or lists of them, got {arg!r}") from None
+    return (type(arg), arg)
 
 
 # -------------------------------------------------------------- recording -> tape
@@ -287,8 +299,9 @@ class _Entry:
 class Traced:
     """The callable ``trace(fn)`` returns: one tape per argument structure."""
 
-    def __init__(self, fn: Callable, max_tapes: int = 32) -> None:
+    def __init__(self, fn: Callable, static_argnums: Sequence[int] = (), max_tapes: int = 32) -> None:
         self.fn = fn
+        self.static_argnums = frozenset(static_argnums)
         self.max_tapes = max_tapes
         self.tapes: collections.OrderedDict[object, _Entry] = collections.OrderedDict()
         self.last_tape: Tape | None = None
@@ -296,7 +309,8 @@ class Traced:
 
     def __call__(self, *args: object) -> TracedOutput | list[TracedOutput]:
         numbers: list[float] = []
-        key = _flatten(list(args), numbers)
+        key = tuple(("static", _frozen(arg)) if k in self.static_argnums else _flatten(arg, numbers)
+                    for k, arg in enumerate(args))
         inputs = np.array(numbers, dtype=float)
         if not np.isfinite(inputs).all():
             bad = int(np.flatnonzero(~np.isfinite(inputs))[0])
@@ -305,12 +319,13 @@ class Traced:
         entry = self.tapes.get(key)
         if entry is not None and any(read() != value for read, value in entry.guards):
             entry = None  # Python state fn depends on has changed: record anew
-        if entry is None:
+        recorded_now = entry is None
+        if recorded_now:
             entry = self._record(key, list(args), len(numbers))
         self.tapes.move_to_end(key)
         tape = self.last_tape = entry.tape
         try:
-            run = tape.forward(inputs)
+            run = tape.forward(inputs, redraw=not recorded_now)  # the recording drew its own
         except ReplayRefused as refused:
             tape.explain_failure(refused)
         tape.last_run = run
@@ -318,7 +333,7 @@ class Traced:
         return outputs[0] if entry.single_output else outputs
 
     def _record(self, key: object, args: list, n_inputs: int) -> _Entry:
-        result, recording = _record(self.fn, args)
+        result, recording = _record(self.fn, args, self.static_argnums)
         if recording.hazard is not None:
             raise TraceError(
                 f"trace: while being recorded, fn {recording.hazard}. A tape replays "
@@ -344,7 +359,7 @@ class Traced:
         return self.last_tape.listing(fused=fused, max_nodes=max_nodes)
 
 
-def trace(fn: Callable) -> Traced:
+def trace(fn: Callable, static_argnums: Sequence[int] = ()) -> Traced:
     """Compile ``fn`` into a tape on its first call; replay the tape on later calls.
 
     ``fn`` takes numbers, lists of numbers (nested as you like) and whole numbers, and
@@ -377,7 +392,9 @@ def trace(fn: Callable) -> Traced:
       (drawn anew at every replay, e.g. dropout masks) and ``guard`` (records anew
       when a flag such as ``module.training`` changes);
     * whole numbers (labels, class indices) are part of the structure: new labels
-      record a new tape (up to ``max_tapes`` are kept), so they are always right;
+      record a new tape (up to 32 tapes are kept), so they are always right. So are
+      the arguments at ``static_argnums`` (jax.jit's name): passed to ``fn`` as they are,
+      not as Values, e.g. regression targets for ``mse``, which takes plain numbers;
     * other Python state ``fn`` closes over (a plain float, a list's length) is baked
       into the tape as it was at the first call: pass it as an argument instead;
     * ``fn`` may not use a Value computed before the call (only leaves), and recording
@@ -385,5 +402,5 @@ def trace(fn: Callable) -> Traced:
     """
     if not callable(fn):
         raise TypeError(f"trace: fn must be callable, got {fn!r}")
-    return Traced(fn)
+    return Traced(fn, static_argnums)
 

@@ -146,12 +146,13 @@ class Tape:
 
     # -------------------------------------------------------------------- replay
 
-    def forward(self, inputs: np.ndarray) -> Run:
-        """Every node's value for new ``inputs``, wave by wave; parameters are read now."""
+    def forward(self, inputs: np.ndarray, redraw: bool = True) -> Run:
+        """Every node's value for new ``inputs``, wave by wave; parameters are read now.
+        ``redraw=False`` keeps the recorded random constants (for the recording call itself)."""
         values = self.leaf_value.copy()
         values[self.input_slots] = inputs
         values[self.param_slots] = [p.data for p in self.params]
-        for draw, slots in self.redrawn:
+        for draw, slots in self.redrawn if redraw else ():
             values[slots] = _checked_constants(draw(), len(slots))
         run = Run(values, [], [])
         with np.errstate(all="ignore"):
