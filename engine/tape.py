@@ -195,9 +195,9 @@ def _build_tape(roots: list[Value], recording: _Recording, n_inputs: int) -> Tap
     slot_of: dict[int, int] = {id(v): k for k, v in enumerate(inputs)}
     params: list[Value] = []
     made_ids = {id(v) for v in made}
-    for node in [*made, *roots]:  # parameters: Values from before the call, in order of first use
-        used = node.inputs if node in made else (node,)
-        for node_input in (*used, *recording.detached.get(id(node), ())):
+    uses = [(*node.inputs, *recording.detached.get(id(node), ())) for node in made]
+    for used in [*uses, roots]:  # parameters: Values from before the call, in order of first use
+        for node_input in used:
             if id(node_input) not in slot_of and id(node_input) not in made_ids:
                 if node_input.inputs:
                     raise TraceError(
