@@ -25,8 +25,6 @@ from typing import Any, Callable, Sequence
 
 import numpy as np
 
-from . import ops as _ops_module
-from . import value as _value_module
 from . import waves
 from .value import Value
 from .waves import CONST, INPUT, MAX, OP, PARAM, REDRAWN, ReplayRefused, Tape
@@ -55,7 +53,7 @@ class _Recording:
 
 _ACTIVE: list[_Recording] = []  # the recording in progress (at most one)
 _DATA_SLOT = Value.__dict__["data"]  # the slot descriptor of Value.data
-_ENGINE_NAMESPACES = {id(vars(_value_module)), id(vars(_ops_module)), id(globals())}
+_ENGINE_NAMESPACES: set[int] = set()  # the globals of every engine module, by id (see _record)
 
 
 class _WatchedData:
@@ -91,6 +89,8 @@ def _record(fn: Callable, structured_args: list, static_argnums: frozenset) -> t
         raise TraceError("trace: fn calls a traced function while it is being recorded; "
                          "trace the outer function only")
     recording = _Recording()
+    _ENGINE_NAMESPACES.update(id(vars(module)) for name, module in list(sys.modules.items())
+                              if name.startswith("glassgrad.engine") and module is not None)
     _ACTIVE.append(recording)
     type.__setattr__(Value, "data", _WatchedData())
     try:
@@ -189,61 +189,67 @@ def _frozen(arg: object) -> object:
 
 
 def _build_tape(roots: list[Value], recording: _Recording, n_inputs: int) -> Tape:
-    """Number the recording's Values and write them into a ``Tape``."""
-    born = recording.born
-    inputs, made = born[:n_inputs], born[n_inputs:]
-    slot_of: dict[int, int] = {id(v): k for k, v in enumerate(inputs)}
+    """Number the recording's Values in one pass and write them into a ``Tape``.
+
+    The inputs come first, then every Value in the order it was made; a parameter (a
+    leaf from before the call) is numbered just before the first node that reads it."""
+    order: list[Value] = recording.born[:n_inputs]
+    kind = [INPUT] * n_inputs
+    op_index, in0, in1 = [-1] * n_inputs, [-1] * n_inputs, [-1] * n_inputs
+    slot_of = {id(v): k for k, v in enumerate(order)}
+    labels = {k: f"x[{k}]" for k in range(n_inputs)}
     params: list[Value] = []
-    made_ids = {id(v) for v in made}
-    uses = [(*node.inputs, *recording.detached.get(id(node), ())) for node in made]
-    for used in [*uses, roots]:  # parameters: Values from before the call, in order of first use
-        for node_input in used:
-            if id(node_input) not in slot_of and id(node_input) not in made_ids:
-                if node_input.inputs:
-                    raise TraceError(
-                        f"trace: fn uses {node_input!r}, a result computed before the call; a tape "
-                        "reads only leaf Values (parameters) from outside, so compute it inside fn")
-                slot_of[id(node_input)] = len(slot_of)
-                params.append(node_input)
-    for node in made:
-        slot_of[id(node)] = len(slot_of)
-    all_nodes = inputs + params + made
-    size = len(all_nodes)
-    kind = np.full(size, CONST, dtype=np.int8)
-    kind[:n_inputs] = INPUT
-    kind[n_inputs:n_inputs + len(params)] = PARAM
-    op_index = np.full(size, -1, dtype=np.int32)
-    in0 = np.full(size, -1, dtype=np.int64)
-    in1 = np.full(size, -1, dtype=np.int64)
-    leaf_value = np.fromiter((_DATA_SLOT.__get__(v) for v in all_nodes), dtype=float, count=size)
     ops: list = []
     op_code: dict[int, int] = {}
-    for slot in range(n_inputs + len(params), size):
-        node = all_nodes[slot]
-        if node.op is None:
+    detached = recording.detached
+
+    def slot(value: Value) -> int:
+        found = slot_of.get(id(value))
+        if found is None:  # a Value from before the call: a parameter
+            if value.inputs:
+                raise TraceError(
+                    f"trace: fn uses {value!r}, a result computed before the call; a tape "
+                    "reads only leaf Values (parameters) from outside, so compute it inside fn")
+            found = slot_of[id(value)] = len(order)
+            labels[found] = value.label or f"p{len(params)}"
+            order.append(value)
+            params.append(value)
+            kind.append(PARAM)
+            op_index.append(-1), in0.append(-1), in1.append(-1)
+        return found
+
+    for node in recording.born[n_inputs:]:
+        inputs = [slot(x) for x in node.inputs]
+        for x in detached.get(id(node), ()):
+            slot(x)
+        slot_of[id(node)] = len(order)
+        order.append(node)
+        op = node.op
+        if op is None:
+            kind.append(CONST)
+            op_index.append(-1), in0.append(-1), in1.append(-1)
             continue
-        code = op_code.get(id(node.op))
+        code = op_code.get(id(op))
         if code is None:
-            code = op_code[id(node.op)] = len(ops)
-            ops.append(node.op)
-        kind[slot], op_index[slot] = OP, code
-        in0[slot] = slot_of[id(node.inputs[0])]
-        if len(node.inputs) == 2:
-            in1[slot] = slot_of[id(node.inputs[1])]
-    max_inputs = {}
-    for shift_id, arguments in recording.detached.items():
-        if shift_id in slot_of:
-            kind[slot_of[shift_id]] = MAX
-            max_inputs[slot_of[shift_id]] = [slot_of[id(x)] for x in arguments]
+            code = op_code[id(op)] = len(ops)
+            ops.append(op)
+        kind.append(OP)
+        op_index.append(code)
+        in0.append(inputs[0])
+        in1.append(inputs[1] if len(inputs) == 2 else -1)
+    root_slots = [slot(root) for root in roots]
+    kind_array = np.array(kind, dtype=np.int8)
+    max_inputs = {slot_of[i]: [slot_of[id(x)] for x in xs] for i, xs in detached.items() if i in slot_of}
+    kind_array[list(max_inputs)] = MAX
     redrawn = []
     for draw, constants in recording.redrawn:
         slots = [slot_of[id(c)] for c in constants]
-        kind[slots] = REDRAWN
+        kind_array[slots] = REDRAWN
         redrawn.append((draw, slots))
-    labels = {k: f"x[{k}]" for k in range(n_inputs)}
-    labels.update({n_inputs + k: p.label or f"p{k}" for k, p in enumerate(params)})
-    return Tape(kind, op_index, in0, in1, leaf_value, ops, params, np.arange(n_inputs), max_inputs,
-                redrawn, [slot_of[id(r)] for r in roots], labels)
+    leaf_value = np.fromiter((_DATA_SLOT.__get__(v) for v in order), dtype=float, count=len(order))
+    return Tape(kind_array, np.array(op_index, dtype=np.int32), np.array(in0, dtype=np.int64),
+                np.array(in1, dtype=np.int64), leaf_value, ops, params, np.arange(n_inputs),
+                max_inputs, redrawn, root_slots, labels)
 
 
 # ------------------------------------------------------------------ the results
