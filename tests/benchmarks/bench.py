@@ -228,9 +228,9 @@ def render_tape(tape_results: dict, summary: dict, sizes: Sizes, markdown: bool)
     rows = [[f"moons step: {label}", _number(seconds), _ratio(times["micrograd"], seconds).strip(" ()"),
              _ratio(times["floats"], seconds).strip(" ()")] for label, seconds in moons]
     rows += [[f"digits step {sizes.digits_batch} x 64-128-64-10: {label}", _number(times[key]),
-              "-", _ratio(times["digits eager"], times[key]).strip(" ()") + " vs eager"]
+              "-", _ratio(times["digits eager"], times[key]).strip(" ()")]
              for label, key in (("eager", "digits eager"), ("traced (replay)", "digits traced"))]
-    header = ["compiled tape", "seconds (median)", "micrograd / this", "plain floats / this"]
+    header = ["compiled tape", "seconds (median)", "micrograd / this", "plain floats / this (digits: eager / this)"]
     nodes = traced.get("tape_nodes")
     notes = [f"Tape of the moons step: {nodes:,} nodes in {traced['waves']} waves, "
              f"{traced['tape_bytes'] / nodes:.1f} bytes per tape node (its NumPy arrays, after a replay "
