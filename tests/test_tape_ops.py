@@ -76,3 +76,17 @@ def test_array_form_equals_scalar_form_on_random_points(case, data):
 def test_an_op_with_only_one_array_form_is_refused_with_a_clear_error():
     with pytest.raises(TypeError, match="give both array_forward and array_local_grads"):
         ops.Op("half", lambda x: x / 2, lambda x, out: (0.5,), array_forward=lambda x: x / 2)
+
+
+def test_the_eager_engine_imports_numpy_only_inside_the_array_forms():
+    import ast
+    from pathlib import Path
+
+    import glassgrad.engine as engine
+    for name in ("value.py", "ops.py"):
+        tree = ast.parse((Path(engine.__file__).parent / name).read_text())
+        top_level = [node for node in tree.body if isinstance(node, (ast.Import, ast.ImportFrom))]
+        imported = {alias.name.split(".")[0] for node in top_level for alias in node.names}
+        imported |= {node.module.split(".")[0] for node in top_level
+                     if isinstance(node, ast.ImportFrom) and node.module}
+        assert "numpy" not in imported, name
