@@ -7,9 +7,10 @@
 
 ``engine.value`` holds the Value and backward (and ``kept_gradients``, which puts
 gradients back after a look at one pass); ``engine.ops`` declares every op once (forward
-and local derivatives); ``engine.guards`` turns numbers into floats and explains bad
-gradients; ``engine.gradcheck`` checks backward against finite differences. This
-package imports nothing from ``nn`` or ``viz``.
+and local derivatives, scalar and array forms); ``engine.guards`` turns numbers into
+floats and explains bad gradients; ``engine.gradcheck`` checks backward against finite
+differences; ``engine.tape`` (``trace``) records a graph once and replays it in NumPy
+waves (``engine.waves``). This package imports nothing from ``nn`` or ``viz``.
 """
 
 if __name__ != "glassgrad.engine":
@@ -21,9 +22,10 @@ if __name__ != "glassgrad.engine":
 from . import ops
 from .gradcheck import GradcheckError, GradcheckReport, GradcheckRow, gradcheck
 from .ops import Op
+from .tape import TraceError, trace
 from .value import Value, kept_gradients, run_backward, seed_gradients, topological_order
 
 __all__ = [
     "Value", "Op", "ops", "gradcheck", "GradcheckError", "GradcheckReport", "GradcheckRow",
-    "topological_order", "seed_gradients", "run_backward", "kept_gradients",
+    "topological_order", "seed_gradients", "run_backward", "kept_gradients", "trace", "TraceError",
 ]

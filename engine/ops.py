@@ -8,7 +8,12 @@ An `Op` is two small functions and their formulas:
   reuse their output (d/dx tanh(x) = 1 - tanh(x)^2 = 1 - out^2);
 * ``formula`` and ``derivatives``: the same maths as text, in sympy syntax, for the
   docs, the renderer and the tests (which differentiate ``formula`` symbolically and
-  compare).
+  compare);
+* ``array_forward`` and ``array_local_grads`` (optional): the same two rules on NumPy
+  arrays, one element per node, for the compiled tape (``engine.tape``). Where the
+  scalar form would raise, the array form gives nan or inf; the tape then re-runs the
+  scalar form, which raises the error. NumPy is imported inside these functions only:
+  the eager engine never needs it.
 
 Nothing else in glassgrad knows how to differentiate. ``Value.backward``, ``gradcheck``,
 the graph renderer and the backprop stepper all read these declarations, and a
@@ -61,11 +66,13 @@ class Op:
     The built-ins also fill in their names: ``methods`` (the ``Value`` methods that apply
     the op, e.g. ``("tanh",)`` or ``("__add__", "__radd__")``), ``function`` (its name in
     expressions, "" for ops written as operators) and ``activation`` (usable as a
-    neuron's activation).
+    neuron's activation). ``array_forward`` and ``array_local_grads`` are the same maths on
+    NumPy arrays, for the compiled tape (``engine.tape``); an op without them still works in
+    a traced program: the tape calls the scalar forms once per element.
     """
 
     __slots__ = ("name", "forward", "local_grads", "formula", "derivatives", "symbol", "params",
-                 "arity", "methods", "function", "activation")
+                 "arity", "methods", "function", "activation", "array_forward", "array_local_grads")
 
     def __init__(
         self,
@@ -80,6 +87,8 @@ class Op:
         methods: tuple[str, ...] = (),
         function: str = "",
         activation: bool = False,
+        array_forward: Callable[..., object] | None = None,
+        array_local_grads: Callable[..., tuple] | None = None,
     ) -> None:
         try:
             arity = len(inspect.signature(forward).parameters)
@@ -110,6 +119,10 @@ class Op:
         self.methods = tuple(methods)
         self.function = function
         self.activation = activation
+        if (array_forward is None) != (array_local_grads is None):
+            raise TypeError(f"Op {name!r}: give both array_forward and array_local_grads, or neither")
+        self.array_forward = array_forward  # on NumPy arrays: nan/inf where forward raises
+        self.array_local_grads = array_local_grads
 
     def __call__(self, *inputs: object):
         """Apply the op to Values (or plain numbers) and return the new Value."""
@@ -189,18 +202,51 @@ def _power_derivative(x: float, n: float) -> float:
         return math.copysign(math.inf, n) * (-1.0 if negative_power else 1.0)
 
 
+def _np():
+    """NumPy, imported only when an array form runs (the eager engine never needs it)."""
+    import numpy
+
+    return numpy
+
+
+def _array_pow(x, y):
+    np = _np()
+    # A negative base is refused whatever the exponent (see _pow): nan marks it.
+    return np.where(x < 0.0, np.nan, np.power(x, y))
+
+
+def _array_pow_local_grads(x, y, out):
+    np = _np()
+    d_dy = np.where(x > 0.0, out * np.log(np.where(x > 0.0, x, 1.0)), 0.0)
+    return _array_power_derivative(x, y), d_dy
+
+
+def _array_power_derivative(x, n):
+    """``_power_derivative`` on arrays: n * x**(n - 1), 0 where n == 0, inf at x == 0 with n < 1."""
+    np = _np()
+    slope = n * np.power(x, n - 1.0)  # overflows to +-inf with the right sign, as the scalar form
+    slope = np.where((x == 0.0) & (n < 1.0), np.inf, slope)
+    return np.where(n == 0.0, 0.0, slope)
+
+
 ADD = Op("add", _add, lambda x, y, out: (1.0, 1.0),
-         formula="x + y", derivatives=("1", "1"), symbol="+", methods=("__add__", "__radd__"))
+         formula="x + y", derivatives=("1", "1"), symbol="+", methods=("__add__", "__radd__"),
+         array_forward=lambda x, y: x + y, array_local_grads=lambda x, y, out: (1.0, 1.0))
 SUB = Op("sub", _sub, lambda x, y, out: (1.0, -1.0),
-         formula="x - y", derivatives=("1", "-1"), symbol="-", methods=("__sub__", "__rsub__"))
+         formula="x - y", derivatives=("1", "-1"), symbol="-", methods=("__sub__", "__rsub__"),
+         array_forward=lambda x, y: x - y, array_local_grads=lambda x, y, out: (1.0, -1.0))
 MUL = Op("mul", _mul, lambda x, y, out: (y, x),
-         formula="x*y", derivatives=("y", "x"), symbol="*", methods=("__mul__", "__rmul__"))
+         formula="x*y", derivatives=("y", "x"), symbol="*", methods=("__mul__", "__rmul__"),
+         array_forward=lambda x, y: x * y, array_local_grads=lambda x, y, out: (y, x))
 DIV = Op("div", _div, lambda x, y, out: (1.0 / y, -out / y),
          formula="x/y", derivatives=("1/y", "-x/y**2"), symbol="/",
-         methods=("__truediv__", "__rtruediv__"))
+         methods=("__truediv__", "__rtruediv__"),
+         array_forward=lambda x, y: x / y,  # inf or nan where y == 0
+         array_local_grads=lambda x, y, out: (1.0 / y, -out / y))
 POW = Op("pow", _pow, _pow_local_grads,  # x ** y with a Value y; a number n makes power(n)
          formula="x**y", derivatives=("y*x**(y - 1)", "x**y*log(x)"), symbol="**",
-         methods=("__pow__", "__rpow__"))
+         methods=("__pow__", "__rpow__"),
+         array_forward=_array_pow, array_local_grads=_array_pow_local_grads)
 
 # ----------------------------------------------------------------- unary ops
 
@@ -234,31 +280,67 @@ def _sign(x: float) -> float:
     return 1.0 if x > 0.0 else -1.0 if x < 0.0 else 0.0
 
 
+# The array forms of the unary ops (log and sqrt give nan or -inf outside their domain).
+
+
+def _array_sigmoid(x):
+    np = _np()
+    e = np.exp(-np.abs(x))  # the two forms of _sigmoid in one: exp never overflows
+    return np.where(x >= 0.0, 1.0 / (1.0 + e), e / (1.0 + e))
+
+
+def _array_softplus(x):
+    np = _np()
+    return np.maximum(x, 0.0) + np.log1p(np.exp(-np.abs(x)))
+
+
+def _array_sqrt_local_grad(x, out):
+    np = _np()
+    slope = np.full_like(out, np.inf)
+    np.divide(0.5, out, out=slope, where=out > 0.0)
+    return (slope,)
+
+
+def _positive(x):
+    return (x > 0.0).astype(float)
+
+
 NEG = Op("neg", lambda x: -x, lambda x, out: (-1.0,),
-         formula="-x", derivatives=("-1",), symbol="neg", methods=("__neg__",))
+         formula="-x", derivatives=("-1",), symbol="neg", methods=("__neg__",),
+         array_forward=lambda x: -x, array_local_grads=lambda x, out: (-1.0,))
 ABS = Op("abs", abs, lambda x, out: (_sign(x),),
-         formula="Abs(x)", derivatives=("sign(x)",), methods=("__abs__",), function="abs")
+         formula="Abs(x)", derivatives=("sign(x)",), methods=("__abs__",), function="abs",
+         array_forward=lambda x: _np().abs(x), array_local_grads=lambda x, out: (_np().sign(x),))
 EXP = Op("exp", math.exp, lambda x, out: (out,),
-         formula="exp(x)", derivatives=("exp(x)",), methods=("exp",), function="exp")
+         formula="exp(x)", derivatives=("exp(x)",), methods=("exp",), function="exp",
+         array_forward=lambda x: _np().exp(x), array_local_grads=lambda x, out: (out,))
 LOG = Op("log", _log, lambda x, out: (1.0 / x,),
-         formula="log(x)", derivatives=("1/x",), methods=("log",), function="log")
+         formula="log(x)", derivatives=("1/x",), methods=("log",), function="log",
+         array_forward=lambda x: _np().log(x), array_local_grads=lambda x, out: (1.0 / x,))
 SQRT = Op("sqrt", _sqrt, lambda x, out: (0.5 / out if out > 0.0 else math.inf,),
-          formula="sqrt(x)", derivatives=("1/(2*sqrt(x))",), methods=("sqrt",), function="sqrt")
+          formula="sqrt(x)", derivatives=("1/(2*sqrt(x))",), methods=("sqrt",), function="sqrt",
+          array_forward=lambda x: _np().sqrt(x), array_local_grads=_array_sqrt_local_grad)
 TANH = Op("tanh", math.tanh, lambda x, out: (1.0 - out * out,),
           formula="tanh(x)", derivatives=("1 - tanh(x)**2",),
-          methods=("tanh",), function="tanh", activation=True)
+          methods=("tanh",), function="tanh", activation=True,
+          array_forward=lambda x: _np().tanh(x), array_local_grads=lambda x, out: (1.0 - out * out,))
 SIGMOID = Op("sigmoid", _sigmoid, lambda x, out: (out * (1.0 - out),),
              formula="1/(1 + exp(-x))", derivatives=("exp(-x)/(1 + exp(-x))**2",),
-             methods=("sigmoid",), function="sigmoid", activation=True)
+             methods=("sigmoid",), function="sigmoid", activation=True,
+             array_forward=_array_sigmoid, array_local_grads=lambda x, out: (out * (1.0 - out),))
 RELU = Op("relu", lambda x: x if x > 0.0 else 0.0, lambda x, out: (1.0 if x > 0.0 else 0.0,),
           formula="Max(x, 0)", derivatives=("Heaviside(x, 0)",),
-          methods=("relu",), function="relu", activation=True)
+          methods=("relu",), function="relu", activation=True,
+          array_forward=lambda x: _np().where(x > 0.0, x, 0.0),
+          array_local_grads=lambda x, out: (_positive(x),))
 SOFTPLUS = Op("softplus", _softplus, lambda x, out: (_sigmoid(x),),
               formula="log(1 + exp(x))", derivatives=("1/(1 + exp(-x))",),
-              methods=("softplus",), function="softplus")
-STEP = Op("step", lambda x: 1.0 if x > 0.0 else 0.0, lambda x, out: (0.0,),
+              methods=("softplus",), function="softplus",
+              array_forward=_array_softplus, array_local_grads=lambda x, out: (_array_sigmoid(x),))
+STEP = Op("step", lambda x: 1.0 if x > 0.0 else 0.0, lambda x, out: (0.0,),  # the perceptron's activation
           formula="Heaviside(x, 0)", derivatives=("0",),
-          methods=("step",), function="step", activation=True)  # the perceptron's activation
+          methods=("step",), function="step", activation=True,
+          array_forward=_positive, array_local_grads=lambda x, out: (0.0,))
 
 
 # ------------------------------------------------- ops with a constant in them
@@ -296,15 +378,18 @@ class OpFamily:
                      for text in self.derivative_templates)
 
     def op_for(self, value: float, forward: Callable[[float], float],
-               local_grads: Callable[[float, float], tuple]) -> Op:
-        """The family's ``Op`` for one constant ``value``."""
+               local_grads: Callable[[float, float], tuple], *,
+               array_forward: Callable[..., object] | None = None,
+               array_local_grads: Callable[..., tuple] | None = None) -> Op:
+        """The family's ``Op`` for one constant ``value`` (array forms: see ``Op``)."""
         exact = {self.parameter: repr(value)}  # the formula keeps every digit
         return Op(self.name, forward, local_grads,
                   formula=self.formula_template.format(**exact),
                   derivatives=tuple(text.format(**exact) for text in self.derivative_templates),
                   symbol=self.symbol_template.format(**{self.parameter: f"{value:g}"}),
                   params=(value,), methods=self.methods, function=self.function,
-                  activation=self.activation)
+                  activation=self.activation, array_forward=array_forward,
+                  array_local_grads=array_local_grads)
 
     def __repr__(self) -> str:
         return f"OpFamily({self.name!r}, formula={self.formula!r})"
@@ -326,7 +411,14 @@ def _power(n: float) -> Op:
     def local_grads(x: float, out: float) -> tuple[float]:
         return (_power_derivative(x, n),)
 
-    return POWER.op_for(n, forward, local_grads)
+    def array_forward(x):  # np.power gives inf for 0**-1 and nan for (-8)**(1/3)
+        return _np().power(x, n)
+
+    def array_local_grads(x, out):
+        return (_array_power_derivative(x, n),)
+
+    return POWER.op_for(n, forward, local_grads, array_forward=array_forward,
+                        array_local_grads=array_local_grads)
 
 
 DEFAULT_SLOPE = 0.01  # leaky_relu's slope for x < 0 when none is given, as in PyTorch
@@ -340,7 +432,9 @@ def leaky_relu(slope: float = DEFAULT_SLOPE) -> Op:
 @functools.lru_cache(maxsize=64)
 def _leaky_relu(slope: float) -> Op:
     return LEAKY_RELU.op_for(slope, lambda x: x if x > 0.0 else slope * x,
-                             lambda x, out: (1.0 if x > 0.0 else slope,))
+                             lambda x, out: (1.0 if x > 0.0 else slope,),
+                             array_forward=lambda x: _np().where(x > 0.0, x, slope * x),
+                             array_local_grads=lambda x, out: (_np().where(x > 0.0, 1.0, slope),))
 
 
 POWER = OpFamily("pow", power, parameter="n", formula="x**{n}",

@@ -13,6 +13,7 @@ import random
 from typing import Callable, Sequence
 
 from glassgrad.engine import Value, ops
+from glassgrad.engine.tape import guard, redrawn_constants
 
 from .arguments import below_one, choose_one, whole_number
 from .module import Module
@@ -119,11 +120,16 @@ class Dropout(Module):
         if isinstance(x, Value):
             return self([x])[0]
         inputs = list(x)
+        guard(lambda: self.training)  # a traced call records anew after train()/eval()
         if not self.training or self.p == 0.0:
             return inputs
+        mask = redrawn_constants(lambda: self._draw_mask(len(inputs)))  # a new mask per replay too
+        return [x_i * m_i for x_i, m_i in zip(inputs, mask)]
+
+    def _draw_mask(self, size: int) -> list[float]:
         keep_scale = 1.0 / (1.0 - self.p)
-        self.mask = [0.0 if self._rng.random() < self.p else keep_scale for _ in inputs]
-        return [x_i * m_i for x_i, m_i in zip(inputs, self.mask)]
+        self.mask = [0.0 if self._rng.random() < self.p else keep_scale for _ in range(size)]
+        return self.mask
 
     def __repr__(self) -> str:
         return f"Dropout(p={self.p!r})"

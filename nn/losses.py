@@ -16,6 +16,7 @@ import numbers
 from typing import Callable, Iterable, Sequence
 
 from glassgrad.engine import Value
+from glassgrad.engine.tape import detached_max
 
 from .arguments import choose_one
 
@@ -89,7 +90,7 @@ def softmax_cross_entropy(logits_per_sample: Sequence[Output] | Sequence[Sequenc
                 or not 0 <= target < len(logits):
             raise ValueError(f"softmax_cross_entropy: sample {i} has {len(logits)} logits, so its "
                              f"class index must be a whole number in 0..{len(logits) - 1}, got {target!r}")
-        shift = max(_data(z) for z in logits)
+        shift = detached_max(logits)  # a constant; a traced replay recomputes it
         exp_sum = _sum([_as_value(z - shift).exp() for z in logits])
         losses.append(shift + exp_sum.log() - logits[int(target)])
     return _mean(losses)
@@ -167,10 +168,6 @@ def _number(x: object, loss: str) -> float:
     if not math.isfinite(number):
         raise ValueError(f"{loss}: target {number!r} is not a finite number")
     return number if not float(number).is_integer() else int(number)
-
-
-def _data(x: Output) -> float:
-    return x.data if isinstance(x, Value) else float(x)
 
 
 def _as_value(x: Output) -> Value:

@@ -180,3 +180,47 @@ def test_bench_runs_as_a_file_too():
                           capture_output=True, text=True, timeout=60)
     assert done.returncode == 0, done.stderr
     assert "--quick" in done.stdout
+
+
+# ------------------------------------------------------------ the compiled tape (issue 10)
+
+
+def test_plain_float_step_computes_the_same_loss_and_update_as_glassgrad():
+    from tests.benchmarks import tape_workloads
+    weights = workloads.random_mlp_weights(SMALL_SIZES, seed=3)
+    points, labels = workloads.make_moons(6, seed=4)
+    model = workloads.Mlp(load("glassgrad"), weights)
+    layers = tape_workloads.float_layers(weights)
+    for _ in range(3):
+        assert tape_workloads.float_training_step(layers, points, labels) == pytest.approx(
+            workloads.training_step(model, points, labels), rel=1e-12)
+    updated = [x for layer in layers for w, b in layer for x in (*w, b)]
+    assert updated == pytest.approx([p.data for p in model.parameters()], rel=1e-12, abs=1e-15)
+
+
+def test_traced_moons_step_computes_the_eager_loss_and_gradients():
+    from tests.benchmarks import tape_workloads
+    model, traced, points = tape_workloads.traced_moons_step(6)
+    out = traced(points)
+    out.backward()
+    ours = [p.grad for p in model.parameters()]
+    model.scalars.sgd_update(model.parameters(), 0.0)  # zero the gradients
+    points_, labels = workloads.make_moons(6)
+    eager = workloads.hinge_loss(model, points_, labels)
+    eager.backward()
+    assert out.data == pytest.approx(eager.data, rel=1e-12)
+    assert ours == pytest.approx([p.grad for p in model.parameters()], rel=1e-12, abs=1e-15)
+
+
+def test_a_tiny_tape_run_prints_the_tape_table_with_every_row_and_target():
+    sizes = bench.Sizes(n_points=3, steps=1, warmup=0, digits_batch=1, digits_steps=1,
+                        timeout_seconds=300.0)
+    tape_results = bench.run_tape_benchmarks(sizes, clock="cpu")
+    assert all("error" not in result for result in tape_results.values()), tape_results
+    summary = {"glassgrad": {"step": 0.1}, "micrograd": {"step": 1.0}}
+    report = bench.render_tape(tape_results, summary, sizes, markdown=True)
+    for text in ("glassgrad traced (replay)", "the one-time recording", "plain floats",
+                 "digits step 1 x 64-128-64-10: eager", "bytes per tape node"):
+        assert text in report
+    for text, _ in bench.TAPE_TARGETS:
+        assert text in report

@@ -8,7 +8,11 @@ In one run it measures, for every library, the workloads of ``workloads.py``:
    consecutive steps, garbage collector on as normal; plus rows with it off);
 2. build and backward of a 1,000,000-node chain;
 3. bytes per node of the demo's training graph after backward;
-and prints one table, with ratios against micrograd and the project's targets.
+and prints one table, with ratios against micrograd and the project's targets; then
+4. the compiled tape (``tape_workloads.py``): the moons step traced (replay, and the
+   one-time recording apart), the same step in plain floats with a hand-written
+   backward, the digits step (64 -> 128 -> 64 -> 10, batch 32) eager vs traced, and
+   the tape's bytes per node, in a second table with the tape's targets.
 
 Each measurement runs in a fresh Python process that imports only the library it
 measures: PyTorch alone adds ~150,000 objects that every full garbage collection has
@@ -44,11 +48,13 @@ class Sizes:
     chain_nodes: int = 1_000_000
     memory_points: int = 300  # a training graph of ~200,000 nodes
     timeout_seconds: float = 900.0  # per measurement
+    digits_batch: int = 32  # the digits step of the compiled-tape table
+    digits_steps: int = 3
 
 
 FULL = Sizes()
 QUICK = Sizes(n_points=20, steps=3, warmup=1, chain_nodes=20_000, memory_points=20,
-              timeout_seconds=300.0)
+              timeout_seconds=300.0, digits_batch=2, digits_steps=1)
 
 
 CLOCK_TEXT = {"wall": "wall-clock seconds (time.perf_counter)",
@@ -172,6 +178,73 @@ def _check_chain(chain: dict) -> str:
     return f"{chain['nodes']:,} nodes, d end/dc = {chain['grad_factor']} ({verdict})"
 
 
+# ---------------------------------------------------------------- the compiled tape
+
+
+TAPE_TASKS = {  # label -> the task (plus sizes) measured in a fresh process
+    "moons traced": {"workload": "traced_train", "library": "glassgrad"},
+    "moons floats": {"workload": "floats_train", "library": "glassgrad"},
+    "digits eager": {"workload": "digits", "library": "glassgrad", "traced": False},
+    "digits traced": {"workload": "digits", "library": "glassgrad", "traced": True},
+}
+
+TAPE_TARGETS = (
+    ("traced moons step >= 100x faster than micrograd", lambda t: t["micrograd"] / t["traced"] >= 100),
+    ("traced moons step faster than plain floats with a hand-written backward",
+     lambda t: t["traced"] < t["floats"]),
+    ("digits step traced >= 30x faster than eager", lambda t: t["digits eager"] / t["digits traced"] >= 30),
+)
+
+
+def run_tape_benchmarks(sizes: Sizes, report: Callable[[str], None] = lambda _: None,
+                        clock: str = "wall") -> dict:
+    """Every task of TAPE_TASKS, each in a fresh process: {label: result dict}."""
+    results = {}
+    for label, task in TAPE_TASKS.items():
+        report(f"tape: {label} ...")
+        task = {**task, "n_points": sizes.n_points, "steps": sizes.steps, "warmup": sizes.warmup,
+                "batch": sizes.digits_batch, "clock": clock}
+        if task["workload"] == "digits":
+            task["steps"] = sizes.digits_steps
+        results[label] = run_in_fresh_process(task, sizes.timeout_seconds)
+    return results
+
+
+def render_tape(tape_results: dict, summary: dict, sizes: Sizes, markdown: bool) -> str:
+    """The compiled-tape table: moons step side by side, digits eager vs traced, bytes per node."""
+    def median(label: str) -> float | str:
+        result = tape_results.get(label, {})
+        return result.get("error") or statistics.median(result["seconds"])
+
+    traced = tape_results.get("moons traced", {})
+    times = {"eager": summary.get("glassgrad", {}).get("step"), "traced": median("moons traced"),
+             "micrograd": summary.get("micrograd", {}).get("step"),
+             "torch": summary.get("torch 0-d float64", {}).get("step"), "floats": median("moons floats"),
+             "digits eager": median("digits eager"), "digits traced": median("digits traced")}
+    moons = [("glassgrad eager", times["eager"]), ("glassgrad traced (replay)", times["traced"]),
+             ("glassgrad traced: the one-time recording", traced.get("trace_seconds", traced.get("error"))),
+             ("micrograd 0.1.0", times["micrograd"]), ("torch 0-d float64", times["torch"]),
+             ("plain floats, hand-written backward", times["floats"])]
+    rows = [[f"moons step: {label}", _number(seconds), _ratio(times["micrograd"], seconds).strip(" ()"),
+             _ratio(times["floats"], seconds).strip(" ()")] for label, seconds in moons]
+    rows += [[f"digits step {sizes.digits_batch} x 64-128-64-10: {label}", _number(times[key]),
+              "-", _ratio(times["digits eager"], times[key]).strip(" ()")]
+             for label, key in (("eager", "digits eager"), ("traced (replay)", "digits traced"))]
+    header = ["compiled tape", "seconds (median)", "micrograd / this", "plain floats / this (digits: eager / this)"]
+    nodes = traced.get("tape_nodes")
+    notes = [f"Tape of the moons step: {nodes:,} nodes in {traced['waves']} waves, "
+             f"{traced['tape_bytes'] / nodes:.1f} bytes per tape node (its NumPy arrays, after a replay "
+             "and a backward)." if nodes else "Tape of the moons step: not measured."]
+    lines = ["Targets for the compiled tape:"]
+    for text, is_met in TAPE_TARGETS:
+        try:
+            verdict = "met" if is_met(times) else "NOT MET"
+        except TypeError:  # a measurement is missing
+            verdict = "not measured"
+        lines.append(f"{'* ' if markdown else '  '}{text}: {verdict}")
+    return "\n\n".join([format_table(header, rows, markdown), "\n".join(notes), "\n".join(lines)])
+
+
 # --------------------------------------------------------------------- reporting
 
 
@@ -284,9 +357,13 @@ def main(argv: list[str] | None = None) -> None:
     args = parser.parse_args(argv)
     sizes = QUICK if args.quick else FULL
     clock = "cpu" if args.cpu_time else "wall"
-    results = run_benchmarks(sizes, report=lambda text: print(text, file=sys.stderr, flush=True),
-                             clock=clock)
-    print(render(summarize(results), sizes, args.markdown, clock))
+    progress = lambda text: print(text, file=sys.stderr, flush=True)  # noqa: E731
+    results = run_benchmarks(sizes, report=progress, clock=clock)
+    tape_results = run_tape_benchmarks(sizes, report=progress, clock=clock)
+    summary = summarize(results)
+    print(render(summary, sizes, args.markdown, clock))
+    print()
+    print(render_tape(tape_results, summary, sizes, args.markdown))
 
 
 if __name__ == "__main__":

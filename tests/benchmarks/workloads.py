@@ -274,7 +274,15 @@ def run_task(task: dict) -> dict:
         return time_chain(scalars, task["n_nodes"], clock)
     if workload == "memory":
         return measure_graph_memory(scalars, task["n_points"])
-    raise ValueError(f"unknown workload {workload!r}: choose train, chain or memory")
+    from . import tape_workloads  # the compiled tape's workloads (issue 10)
+    if workload == "traced_train":
+        return tape_workloads.time_traced_training(task["n_points"], task["steps"], task["warmup"], clock)
+    if workload == "floats_train":
+        return tape_workloads.time_float_training(task["n_points"], task["steps"], task["warmup"], clock)
+    if workload == "digits":
+        return tape_workloads.time_digits(task["batch"], task["steps"], task["traced"], clock)
+    raise ValueError(f"unknown workload {workload!r}: choose train, chain, memory, traced_train, "
+                     "floats_train or digits")
 
 
 if __name__ == "__main__":

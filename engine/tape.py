@@ -1,0 +1,412 @@
+"""Trace once, replay fast: ``trace(fn)`` records fn's graph once and replays it on new numbers.
+
+    step = trace(lambda X, y: mse([model(x) for x in X], y))
+    loss = step(X, y)           # first call: records; later calls: replays in waves
+    loss.backward()             # fills every parameter's .grad, as eager mode would
+
+A recording runs ``fn`` eagerly on fresh leaf Values, then writes the graph down as a
+tape (``engine.waves.Tape``): flat arrays of values, op codes, input slots and local
+derivatives. A replay computes the same nodes with a few NumPy calls per depth of the
+graph, without making a single Value. ``traced.listing()`` prints the tape as a program.
+
+While ``fn`` is recorded, ``Value.data`` is *watched*: code outside the engine that reads
+a Value's number (``if v.data > 0``, ``max(z.data for z in logits)``) or sets one would
+make a decision the tape cannot repeat, so ``trace`` refuses it with a ``TraceError``.
+Library code that needs a number says so with the helpers below, which the tape replays:
+``detached_max`` (softmax's shift), ``redrawn_constants`` (a dropout mask) and ``guard``
+(a train/eval switch).
+"""
+from __future__ import annotations
+
+import collections
+import sys
+from dataclasses import dataclass
+from typing import Any, Callable, Sequence
+
+import numpy as np
+
+from . import waves
+from .value import Value
+from .waves import CONST, INPUT, MAX, OP, PARAM, REDRAWN, ReplayRefused, Tape
+
+__all__ = ["trace", "Traced", "TracedOutput", "TraceError", "detached_max", "redrawn_constants",
+           "guard"]
+
+
+class TraceError(RuntimeError):
+    """``fn`` did something a tape cannot replay faithfully; run it eagerly instead."""
+
+
+# ------------------------------------------------------ what a recording watches
+
+
+class _Recording:
+    """What happened while ``fn`` ran: the Values made, in order, and the hazards."""
+
+    def __init__(self) -> None:
+        self.born: list[Value] = []        # every Value made, in creation order
+        self.hazard: str | None = None     # the first read or write of a number outside the engine
+        self.detached: dict[int, list[Value]] = {}   # id(max Value) -> the Values it is the max of
+        self.redrawn: list[tuple[Callable[[], list[float]], list[Value]]] = []
+        self.guards: list[tuple[Callable[[], object], object]] = []
+
+
+_ACTIVE: list[_Recording] = []  # the recording in progress (at most one)
+_DATA_SLOT = Value.__dict__["data"]  # the slot descriptor of Value.data
+_ENGINE_NAMESPACES: set[int] = set()  # the globals of every engine module, by id (see _record)
+
+
+class _WatchedData:
+    """Stands in for the slot ``Value.data`` during a recording only (eager mode never
+    pays for it): engine code passes freely, anything else is noted as a hazard."""
+
+    def __get__(self, node: Value | None, owner: type | None = None) -> Any:
+        if node is None:
+            return _DATA_SLOT
+        caller = sys._getframe(1)
+        if id(caller.f_globals) not in _ENGINE_NAMESPACES:
+            _note_hazard(caller, f"reads {_DATA_SLOT.__get__(node)!r}, the number of a Value (.data)")
+        return _DATA_SLOT.__get__(node)
+
+    def __set__(self, node: Value, number: float) -> None:
+        caller = sys._getframe(1)
+        if id(caller.f_globals) in _ENGINE_NAMESPACES:
+            _ACTIVE[0].born.append(node)  # the engine only sets the number of a new Value
+        else:
+            _note_hazard(caller, f"sets the number of a Value (.data = {number!r})")
+        _DATA_SLOT.__set__(node, number)
+
+
+def _note_hazard(frame: Any, what: str) -> None:
+    recording = _ACTIVE[0]
+    if recording.hazard is None:
+        recording.hazard = f"{what} at {frame.f_code.co_filename}:{frame.f_lineno}"
+
+
+def _record(fn: Callable, structured_args: list, static_argnums: frozenset) -> tuple[object, _Recording]:
+    """Run ``fn(*structured_args)`` eagerly with ``Value.data`` watched."""
+    if _ACTIVE:
+        raise TraceError("trace: fn calls a traced function while it is being recorded; "
+                         "trace the outer function only")
+    recording = _Recording()
+    _ENGINE_NAMESPACES.update(id(vars(module)) for name, module in list(sys.modules.items())
+                              if name.startswith("glassgrad.engine") and module is not None)
+    _ACTIVE.append(recording)
+    type.__setattr__(Value, "data", _WatchedData())
+    try:
+        leaves_args = [arg if k in static_argnums else _make_leaves(arg)
+                       for k, arg in enumerate(structured_args)]
+        result = fn(*leaves_args)
+    finally:
+        type.__setattr__(Value, "data", _DATA_SLOT)
+        _ACTIVE.clear()
+    return result, recording
+
+
+# ------------------------------------------- numbers that library code may use
+
+
+def detached_max(xs: Sequence[Value | float]) -> Value:
+    """The largest number among ``xs`` as a constant Value (no gradient flows through it).
+
+    In eager mode this is just ``Value(max(x.data for x in xs))``. In a recording it
+    becomes a node of the tape that is recomputed at every replay, so a shift such as
+    softmax's ``z - max(z)`` stays exact and overflow-safe on new numbers.
+    """
+    shift = Value(max(x.data if isinstance(x, Value) else float(x) for x in xs))
+    if _ACTIVE:
+        _ACTIVE[0].detached[id(shift)] = [x if isinstance(x, Value) else Value(x) for x in xs]
+    return shift
+
+
+def redrawn_constants(draw: Callable[[], list[float]]) -> list:
+    """``draw()``, a list of numbers (say a dropout mask); in a recording, constant Values
+    that every replay fills by calling ``draw()`` again, in the order eager mode would."""
+    numbers = draw()
+    if not _ACTIVE:
+        return numbers
+    constants = [Value(x) for x in numbers]
+    _ACTIVE[0].redrawn.append((draw, constants))
+    return constants
+
+
+def guard(read: Callable[[], object]) -> None:
+    """Record ``read()`` (say ``lambda: module.training``); a replay whose ``read()`` differs
+    records ``fn`` anew instead. Outside a recording it does nothing."""
+    if _ACTIVE:
+        _ACTIVE[0].guards.append((read, read()))
+
+
+# ------------------------------------------------------------------ arguments
+
+
+def _flatten(arg: object, numbers: list[float]) -> object:
+    """The structure of ``arg`` (nesting, lengths, whole numbers), its floats appended to ``numbers``."""
+    if isinstance(arg, np.ndarray):
+        arg = arg.tolist()
+    if isinstance(arg, (list, tuple)):
+        if all(type(x) is float for x in arg):  # the common case: a row of numbers
+            numbers.extend(arg)
+            return (type(arg), len(arg))
+        return (type(arg), tuple(_flatten(x, numbers) for x in arg))
+    if isinstance(arg, Value):
+        raise TypeError(f"trace: the traced function takes numbers (or lists of numbers), got {arg!r}; "
+                        "Values such as parameters are read through fn's closure")
+    if isinstance(arg, (bool, int, np.integer)):
+        return ("int", int(arg))  # a label or a size: part of the structure, not an input
+    if isinstance(arg, (float, np.floating)):
+        numbers.append(float(arg))
+        return float
+    raise TypeError(f"trace: arguments must be numbers or (nested) lists of numbers, "
+                    f"got {type(arg).__name__} {arg!r}")
+
+
+def _make_leaves(arg: object) -> object:
+    """``arg`` with each float replaced by a fresh leaf Value (whole numbers stay as they are)."""
+    if isinstance(arg, np.ndarray):
+        arg = arg.tolist()
+    if isinstance(arg, (list, tuple)):
+        return type(arg)(_make_leaves(item) for item in arg)
+    if isinstance(arg, (float, np.floating)):
+        return Value(float(arg))
+    return int(arg) if isinstance(arg, np.integer) else arg
+
+
+def _frozen(arg: object) -> object:
+    """A static argument as a hashable key: its exact numbers, nesting kept."""
+    if isinstance(arg, np.ndarray):
+        arg = arg.tolist()
+    if isinstance(arg, (list, tuple)):
+        return (type(arg), tuple(_frozen(x) for x in arg))
+    try:
+        hash(arg)
+    except TypeError:
+        raise TypeError(f"trace: a static argument must be numbers or lists of them, got {arg!r}") from None
+    return (type(arg), arg)
+
+
+# -------------------------------------------------------------- recording -> tape
+
+
+def _build_tape(roots: list[Value], recording: _Recording, n_inputs: int) -> Tape:
+    """Number the recording's Values in one pass and write them into a ``Tape``.
+
+    The inputs come first, then every Value in the order it was made; a parameter (a
+    leaf from before the call) is numbered just before the first node that reads it."""
+    order: list[Value] = recording.born[:n_inputs]
+    kind = [INPUT] * n_inputs
+    op_index, in0, in1 = [-1] * n_inputs, [-1] * n_inputs, [-1] * n_inputs
+    slot_of = {id(v): k for k, v in enumerate(order)}
+    labels = {k: f"x[{k}]" for k in range(n_inputs)}
+    params: list[Value] = []
+    ops: list = []
+    op_code: dict[int, int] = {}
+    detached = recording.detached
+
+    def slot(value: Value) -> int:
+        found = slot_of.get(id(value))
+        if found is None:  # a Value from before the call: a parameter
+            if value.inputs:
+                raise TraceError(
+                    f"trace: fn uses {value!r}, a result computed before the call; a tape "
+                    "reads only leaf Values (parameters) from outside, so compute it inside fn")
+            found = slot_of[id(value)] = len(order)
+            labels[found] = value.label or f"p{len(params)}"
+            order.append(value)
+            params.append(value)
+            kind.append(PARAM)
+            op_index.append(-1), in0.append(-1), in1.append(-1)
+        return found
+
+    for node in recording.born[n_inputs:]:
+        inputs = [slot(x) for x in node.inputs]
+        for x in detached.get(id(node), ()):
+            slot(x)
+        slot_of[id(node)] = len(order)
+        order.append(node)
+        op = node.op
+        if op is None:
+            kind.append(CONST)
+            op_index.append(-1), in0.append(-1), in1.append(-1)
+            continue
+        code = op_code.get(id(op))
+        if code is None:
+            code = op_code[id(op)] = len(ops)
+            ops.append(op)
+        kind.append(OP)
+        op_index.append(code)
+        in0.append(inputs[0])
+        in1.append(inputs[1] if len(inputs) == 2 else -1)
+    root_slots = [slot(root) for root in roots]
+    kind_array = np.array(kind, dtype=np.int8)
+    max_inputs = {slot_of[i]: [slot_of[id(x)] for x in xs] for i, xs in detached.items() if i in slot_of}
+    kind_array[list(max_inputs)] = MAX
+    redrawn = []
+    for draw, constants in recording.redrawn:
+        slots = [slot_of[id(c)] for c in constants]
+        kind_array[slots] = REDRAWN
+        redrawn.append((draw, slots))
+    leaf_value = np.fromiter((_DATA_SLOT.__get__(v) for v in order), dtype=float, count=len(order))
+    return Tape(kind_array, np.array(op_index, dtype=np.int32), np.array(in0, dtype=np.int64),
+                np.array(in1, dtype=np.int64), leaf_value, ops, params, np.arange(n_inputs),
+                max_inputs, redrawn, root_slots, labels)
+
+
+# ------------------------------------------------------------------ the results
+
+
+class TracedOutput:
+    """One output of a traced call: ``data`` like a Value's, and ``backward()``."""
+
+    def __init__(self, tape: Tape, run: waves.Run, root: int) -> None:
+        self.tape, self._run, self._root = tape, run, root
+        self.data = float(run.values[root])
+        self._input_grads = np.zeros(len(tape.input_slots))
+
+    def __repr__(self) -> str:
+        return f"TracedOutput(data={self.data!r})"
+
+    def backward(self) -> None:
+        """Add d(this)/dp into ``p.grad`` for every parameter ``p`` fn used, as eager
+        ``backward()`` would: a pass from zero, added once, so twice gives exactly 2x.
+        If a gradient would be inf or nan, raises eager's OverflowError and changes nothing."""
+        tape = self.tape
+        try:
+            grads = tape.backward(self._run, self._root)
+        except ReplayRefused as refused:
+            tape.explain_failure(refused, root=self._root)
+        for p, grad in zip(tape.params, grads[tape.param_slots].tolist()):
+            p.grad = p.grad + grad
+        self._input_grads += grads[tape.input_slots]
+
+    def input_grads(self) -> list[float]:
+        """d(this)/d(input) for every float passed to the call, flattened in argument order
+        (summed over the ``backward()`` calls so far, as a leaf's grad is)."""
+        return self._input_grads.tolist()
+
+    def graph(self) -> Value:
+        """This call as an eager Value graph (fresh leaves, same numbers): for the stepper
+        and the renderer, e.g. ``viz.stepper.backprop_steps(out.graph())``."""
+        return self.tape.rebuild(self._run.values)[self._root]
+
+
+# ------------------------------------------------------------------- the API
+
+
+@dataclass
+class _Entry:
+    """A cached tape with what decides whether it may be replayed."""
+
+    tape: Tape
+    guards: list[tuple[Callable[[], object], object]]
+    single_output: bool  # fn returned one Value (not a list)
+
+
+class Traced:
+    """The callable ``trace(fn)`` returns: one tape per argument structure."""
+
+    def __init__(self, fn: Callable, static_argnums: Sequence[int] = (), max_tapes: int = 32) -> None:
+        self.fn = fn
+        self.static_argnums = frozenset(static_argnums)
+        self.max_tapes = max_tapes
+        self.tapes: collections.OrderedDict[object, _Entry] = collections.OrderedDict()
+        self.last_tape: Tape | None = None
+        self.recordings = 0  # how many times fn was run eagerly to record a tape
+
+    def __call__(self, *args: object) -> TracedOutput | list[TracedOutput]:
+        numbers: list[float] = []
+        key = tuple(("static", _frozen(arg)) if k in self.static_argnums else _flatten(arg, numbers)
+                    for k, arg in enumerate(args))
+        inputs = np.array(numbers, dtype=float)
+        if not np.isfinite(inputs).all():
+            bad = int(np.flatnonzero(~np.isfinite(inputs))[0])
+            raise ValueError(f"trace: input {bad} is {numbers[bad]!r}, not a finite number; "
+                             "a Value holds finite floats only")
+        entry = self.tapes.get(key)
+        if entry is not None and any(read() != value for read, value in entry.guards):
+            entry = None  # Python state fn depends on has changed: record anew
+        recorded_now = entry is None
+        if recorded_now:
+            entry = self._record(key, list(args), len(numbers))
+        self.tapes.move_to_end(key)
+        tape = self.last_tape = entry.tape
+        try:
+            run = tape.forward(inputs, redraw=not recorded_now)  # the recording drew its own
+        except ReplayRefused as refused:
+            tape.explain_failure(refused)
+        tape.last_run = run
+        outputs = [TracedOutput(tape, run, root) for root in tape.roots]
+        return outputs[0] if entry.single_output else outputs
+
+    def _record(self, key: object, args: list, n_inputs: int) -> _Entry:
+        result, recording = _record(self.fn, args, self.static_argnums)
+        if recording.hazard is not None:
+            raise TraceError(
+                f"trace: while being recorded, fn {recording.hazard}. A tape replays "
+                "the recorded ops on new numbers; a Python decision or constant made from a "
+                "number would silently go stale, so this function cannot be traced. Keep the "
+                "numbers inside Value ops (glassgrad.engine.tape.detached_max for a max shift), "
+                "or call fn eagerly.")
+        single = isinstance(result, Value)
+        roots = [result] if single else list(result) if isinstance(result, (list, tuple)) else None
+        if roots is None or not roots or not all(isinstance(r, Value) for r in roots):
+            raise TypeError(f"trace: fn must return a Value or a list of Values, got {result!r}")
+        entry = self.tapes[key] = _Entry(_build_tape(roots, recording, n_inputs), recording.guards,
+                                          single)
+        while len(self.tapes) > self.max_tapes:
+            self.tapes.popitem(last=False)
+        self.recordings += 1
+        return entry
+
+    def listing(self, fused: bool = True, max_nodes: int = 60) -> str:
+        """The most recently used tape as a program (see ``Tape.listing``)."""
+        if self.last_tape is None:
+            return "tape: not recorded yet (call the traced function once)"
+        return self.last_tape.listing(fused=fused, max_nodes=max_nodes)
+
+
+def trace(fn: Callable, static_argnums: Sequence[int] = ()) -> Traced:
+    """Compile ``fn`` into a tape on its first call; replay the tape on later calls.
+
+    ``fn`` takes numbers, lists of numbers (nested as you like) and whole numbers, and
+    returns a Value (or a list of Values) computed with engine ops. The Values it reads
+    from outside (a model's parameters, through its closure) are the tape's parameters.
+
+    ``traced = trace(fn)``, then ``out = traced(*args)``:
+
+    * the first call with a given *structure* of arguments (the nesting and lengths of
+      the number lists, and the value of every whole number in them) makes a fresh leaf
+      Value per float, runs ``fn`` eagerly and records its graph as a tape. Later calls
+      with the same structure replay that tape on the new floats; a new structure (a
+      smaller last batch, other labels) records another tape, kept beside the first;
+    * ``out.data`` is the value; ``out.backward()`` adds into ``p.grad`` of every
+      parameter exactly what ``fn(*args).backward()`` adds (within rounding: the tape
+      sums in another order, so results agree to about 1e-15 relative), accumulating
+      the same way. Parameters changed in place between calls (``p.data -= lr * p.grad``)
+      are read at every replay; ``out.input_grads()`` gives d out/d input per float;
+    * errors are eager's: an op outside its domain on replay raises the eager error,
+      naming the op and the value (``log(-1.0): log is defined only for x > 0``), never
+      a nan; a gradient that would be inf raises backward's OverflowError.
+
+    What the tape does *not* see, and what ``trace`` does about it (like torch.jit.trace,
+    a tape holds the ops of one run; unlike it, glassgrad refuses rather than warns):
+
+    * Python control flow on numbers (``if v.data > 0``), numbers read to make
+      constants, and numbers set inside ``fn``: refused with ``TraceError`` while
+      recording, as ``Value.data`` is watched. Library code that must use a number
+      says so: ``detached_max`` (recomputed at every replay), ``redrawn_constants``
+      (drawn anew at every replay, e.g. dropout masks) and ``guard`` (records anew
+      when a flag such as ``module.training`` changes);
+    * whole numbers (labels, class indices) are part of the structure: new labels
+      record a new tape (up to 32 tapes are kept), so they are always right. So are
+      the arguments at ``static_argnums`` (jax.jit's name): passed to ``fn`` as they are,
+      not as Values, e.g. regression targets for ``mse``, which takes plain numbers;
+    * other Python state ``fn`` closes over (a plain float, a list's length) is baked
+      into the tape as it was at the first call: pass it as an argument instead;
+    * ``fn`` may not use a Value computed before the call (only leaves), and recording
+      is not thread-safe.
+    """
+    if not callable(fn):
+        raise TypeError(f"trace: fn must be callable, got {fn!r}")
+    return Traced(fn, static_argnums)
+
