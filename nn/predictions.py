@@ -148,7 +148,7 @@ def prepare_labels(y: Sequence, count: int, loss: str | Callable[..., Value] | N
     labels = list(y)
     if len(labels) != count:
         raise ValueError(f"{where}: X has {count} samples but y has {len(labels)} labels")
-    # int() works on every numbers.Real (int, float, Fraction, NumPy), but typeshed's Real has no __int__.
+    # int() takes int, float, Fraction and NumPy numbers alike; typeshed's numbers.Real declares no __int__.
     labels = [int(label) if isinstance(label, numbers.Real) and float(label).is_integer() else label  # type: ignore[call-overload]
               for label in labels]
     if loss is not None and base_loss(get_loss(loss)) is hinge and 0 in labels:
