@@ -12,6 +12,7 @@ which the report says (a smooth but curved f has a gap proportional to h).
 """
 from __future__ import annotations
 
+import functools
 import math
 from dataclasses import dataclass
 from typing import Callable, Sequence
@@ -119,8 +120,7 @@ def gradcheck(
 
     rows = []
     for i, (x, leaf) in enumerate(zip(points, leaves)):
-        numeric, note = _numeric_slope(lambda x_i, i=i: f(i, x_i), x, eps * max(1.0, abs(x)),
-                                       rtol, atol)
+        numeric, note = _numeric_slope(functools.partial(f, i), x, eps * max(1.0, abs(x)), rtol, atol)
         ok = numeric is not None and abs(leaf.grad - numeric) <= atol + rtol * abs(numeric)
         if numeric is not None and not ok:
             note = _hint(leaf.grad, numeric)
@@ -143,9 +143,11 @@ def _numeric_slope(f: Callable[[float], float | None], x: float, h: float,
         step /= 10.0
     else:  # defined on one side only: a one-sided difference with the first (largest) step
         f_plus, f_minus = f(x + h), f(x - h)
-        if f_plus is None and f_minus is None or f0 is None:
-            return None, "fn cannot be evaluated on either side of this point"
-        return ((f_plus - f0) / h if f_plus is not None else (f0 - f_minus) / h), ""
+        if f0 is not None and f_plus is not None:
+            return (f_plus - f0) / h, ""
+        if f0 is not None and f_minus is not None:
+            return (f0 - f_minus) / h, ""
+        return None, "fn cannot be evaluated on either side of this point"
     h = step
     if f0 is None:
         return None, "fn cannot be evaluated at this point"

@@ -65,7 +65,7 @@ def is_numpy_scalar(x: object) -> bool:
 
 def is_numpy_real_scalar(x: object) -> bool:
     """NumPy bools, ints and floats, including 0-d arrays; not complex or strings."""
-    return is_numpy_scalar(x) and getattr(x.dtype, "kind", None) in ("b", "i", "u", "f")  # type: ignore[attr-defined]
+    return is_numpy_scalar(x) and getattr(getattr(x, "dtype", None), "kind", "") in ("b", "i", "u", "f")
 
 
 def explain_bad_gradient(order: Sequence[Value]) -> str:

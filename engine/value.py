@@ -338,7 +338,7 @@ def _unary(op: Op, a: Value) -> Value:
     return _node(out, op, (a,), op.local_grads(x, out))
 
 
-def _binary(op: Op, a: Value | float, b: Value | float) -> Value:
+def _binary(op: Op, a: object, b: object) -> Value:
     if type(a) is not Value:
         a = _as_value(a, repr(op.symbol))
     if type(b) is not Value:

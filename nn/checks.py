@@ -32,7 +32,7 @@ import math
 import numbers
 import os
 import sys
-from typing import Callable, Sequence
+from typing import Callable, Sequence, cast
 
 from glassgrad.engine import Op, Value, gradcheck, topological_order
 from glassgrad.engine.ops import BUILTIN_OPS
@@ -116,7 +116,7 @@ def _diagnose(got: Sequence[float], guesses: Sequence[Guess], fallback: str) -> 
 
 
 def _is_number(x: object) -> bool:
-    return isinstance(x, numbers.Real) and math.isfinite(float(x))  # type: ignore[arg-type]
+    return isinstance(x, numbers.Real) and math.isfinite(float(x))
 
 
 def _name(fn: object) -> str:
@@ -159,29 +159,29 @@ def check_local_derivative(op: str | Op, local_grads: Callable[..., object],
     """
     op = _builtin_op(op)
     check = f"check_local_derivative({op.name!r})"
-    points = [tuple(map(float, p)) for p in (points or (
+    tried = [tuple(map(float, p)) for p in (points or (
         _UNARY_POINTS if op.arity == 1 else _BINARY_POINTS))]
-    points = [p for p in points if _in_domain(op, p)]
-    answers = [_student_local_grads(check, op, local_grads, p) for p in points]
+    tried = [p for p in tried if _in_domain(op, p)]
+    answers = [_student_local_grads(check, op, local_grads, p) for p in tried]
     for i in range(op.arity):
-        expected = [op.local_grads(*p, op.forward(*p))[i] for p in points]
+        expected = [op.local_grads(*p, op.forward(*p))[i] for p in tried]
         got = [answer[i] for answer in answers]
         if all(_close(g, e) for g, e in zip(got, expected)):
             continue
         k = next(k for k, (g, e) in enumerate(zip(got, expected)) if not _close(g, e))
-        code, hint = _diagnose(got, _local_derivative_guesses(op, points, i, expected),
+        code, hint = _diagnose(got, _local_derivative_guesses(op, tried, i, expected),
                                "Work it out on paper, then compare with the finite-difference "
                                "slope (f(x+h) - f(x-h)) / 2h for a small h.")
-        at = ", ".join(f"{name} = {v!r}" for name, v in zip(_INPUT_NAMES, points[k]))
+        at = ", ".join(f"{name} = {v!r}" for name, v in zip(_INPUT_NAMES, tried[k]))
         raise CheckFailure(check, (
             f"the derivative with respect to {_INPUT_NAMES[i]} is wrong at {at}: "
             f"expected {expected[k]:.6g}, got {got[k]:.6g}"
-            f"{_numeric_slope_text(op, local_grads, points[k], i)}"), hint, code)
+            f"{_numeric_slope_text(op, local_grads, tried[k], i)}"), hint, code)
     student_op = Op(f"your_{op.name}", op.forward, _as_tuple_fn(op, local_grads))
-    for p in points:  # an independent confirmation, through backward
+    for p in tried:  # an independent confirmation, through backward
         gradcheck(student_op, p)
     print(f"PASS {check}: your local derivative matches engine.ops and finite differences "
-          f"at {len(points)} points")
+          f"at {len(tried)} points")
 
 
 def _builtin_op(op: str | Op) -> Op:
@@ -200,14 +200,16 @@ def _in_domain(op: Op, point: tuple[float, ...]) -> bool:
         return False
 
 
-def _as_tuple_fn(op: Op, local_grads: Callable[..., object]) -> Callable[..., object]:
-    """The student's function, returning a tuple even where it returns a bare number."""
-    if op.arity == 2:
-        return local_grads
+def _as_tuple_fn(op: Op, local_grads: Callable[..., object]) -> Callable[..., tuple]:
+    """The student's function as an Op's ``local_grads``, returning a tuple even where it
+    returns a bare number or a list. Used only once ``_student_local_grads`` has accepted
+    its answers at the points checked."""
+    if op.arity == 2:  # kept as it is: Op reads its signature, (x, y, out)
+        return cast("Callable[..., tuple]", local_grads)
 
-    def unary_local_grads(x: float, out: float) -> object:
+    def unary_local_grads(x: float, out: float) -> tuple:
         answer = local_grads(x, out)
-        return answer if isinstance(answer, (tuple, list)) else (answer,)
+        return tuple(answer) if isinstance(answer, (tuple, list)) else (answer,)
     return unary_local_grads
 
 
@@ -358,7 +360,7 @@ _NEURON_CASES = (  # (weights, bias, inputs)
 _ACTIVATIONS = tuple(ACTIVATIONS)  # nn's activations, read from the op table
 
 
-def check_neuron_forward(neuron_forward: Callable[..., object], activation: str = "tanh") -> None:
+def check_neuron_forward(neuron_forward: Callable[..., Value], activation: str = "tanh") -> None:
     """Check ``neuron_forward(weights, bias, inputs) -> Value``: activation(w . x + b).
 
     ``weights`` is a list of Values, ``bias`` a Value, ``inputs`` a list of floats, and

@@ -39,7 +39,7 @@ def _local_derivative(op_name: str, function_name: str, points: float) -> Check:
                  lambda student, shared: check_local_derivative(op_name, student[function_name]))
 
 
-def _trained_model(student: Mapping[str, Callable], shared: dict) -> object:
+def _trained_model(student: Mapping[str, Callable], shared: dict) -> Callable[[list[float]], object] | None:
     """The student's ``train_model`` run once on the exercise's own training set."""
     if "model" not in shared:
         X_train, y_train = data.make_moons(80, noise=0.1, seed=1)

@@ -13,7 +13,7 @@ whose name starts with "_" are private and never searched.
 from __future__ import annotations
 
 import os
-from typing import Iterator, Mapping
+from typing import Callable, Iterator, Mapping
 
 from glassgrad.engine import Value
 
@@ -24,6 +24,7 @@ class Module:
     """Base class: parameters, gradients, train/eval mode, state dicts and JSON files."""
 
     training: bool = True  # a class default, so subclasses need not call __init__
+    loss_fn: Callable[..., Value] | None = None  # the loss nn.fit last trained it with (nn.predictions reads it)
 
     # ------------------------------------------------------------ parameters
 

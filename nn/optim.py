@@ -36,6 +36,10 @@ class Optimizer:
         self.weight_decay = non_negative(weight_decay, f"{name}: weight_decay")
         self.steps = 0  # how many times step() has run
 
+    def step(self) -> None:
+        """Move every parameter by its update rule (each optimizer defines its own)."""
+        raise NotImplementedError(f"{type(self).__name__} must define step (its update rule)")
+
     def zero_grad(self) -> None:
         """Set every parameter's grad to 0."""
         for p in self.params:

@@ -105,8 +105,8 @@ def base_loss(loss_fn: Callable | None) -> Callable | None:
         seen.add(id(loss_fn))  # a wrapper that names itself would loop forever
         if isinstance(loss_fn, functools.partial):
             loss_fn = loss_fn.func
-        elif getattr(loss_fn, "__wrapped__", None) is not None:
-            loss_fn = loss_fn.__wrapped__
+        elif (wrapped := getattr(loss_fn, "__wrapped__", None)) is not None:
+            loss_fn = wrapped
         else:
             break
     return loss_fn
@@ -148,7 +148,8 @@ def prepare_labels(y: Sequence, count: int, loss: str | Callable[..., Value] | N
     labels = list(y)
     if len(labels) != count:
         raise ValueError(f"{where}: X has {count} samples but y has {len(labels)} labels")
-    labels = [int(label) if isinstance(label, numbers.Real) and float(label).is_integer() else label
+    # int() takes int, float, Fraction and NumPy numbers alike; typeshed's numbers.Real declares no __int__.
+    labels = [int(label) if isinstance(label, numbers.Real) and float(label).is_integer() else label  # type: ignore[call-overload]
               for label in labels]
     if loss is not None and base_loss(get_loss(loss)) is hinge and 0 in labels:
         labels = [2 * label - 1 for label in labels]

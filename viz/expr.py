@@ -26,9 +26,10 @@ _CONSTANTS = {name: op.parameter for name, op in ops.FUNCTIONS.items()  # leaky_
               if isinstance(op, ops.OpFamily)}
 _ARGUMENT_COUNTS = {name: (1, 2) if name in _CONSTANTS else (1,) for name in FUNCTIONS}
 
-_OPERATORS = {ast.Add: operator.add, ast.Sub: operator.sub, ast.Mult: operator.mul,
-              ast.Div: operator.truediv, ast.Pow: operator.pow}
-_UNARY = {ast.USub: operator.neg, ast.UAdd: operator.pos}
+_OPERATORS: dict[type[ast.AST], Callable[..., Value | float]] = {
+    ast.Add: operator.add, ast.Sub: operator.sub, ast.Mult: operator.mul,
+    ast.Div: operator.truediv, ast.Pow: operator.pow}
+_UNARY: dict[type[ast.AST], Callable[..., Value | float]] = {ast.USub: operator.neg, ast.UAdd: operator.pos}
 
 _REFUSED = {  # what to say about the Python syntax we do not allow
     ast.Attribute: "attribute access (x.name) is",
@@ -100,20 +101,23 @@ class Expression:
         result = results.pop()
         return result if isinstance(result, Value) else Value(result)
 
-    def _apply(self, node: ast.AST, arguments: list, variables: Mapping[str, Value]):
+    def _apply(self, node: ast.AST, arguments: list, variables: Mapping[str, Value]) -> Value | float:
         """The value of one node, from its children's values (Values or plain floats)."""
         if isinstance(node, ast.Name):
             if node.id not in variables:
                 raise self._error(f"unknown variable {node.id!r}: give its value, e.g. {node.id}=1.5", node)
             return variables[node.id]
+        result: Value | float | complex
         try:
             if isinstance(node, ast.Constant):
+                assert isinstance(node.value, (int, float))  # parse_expression allows no other constant
                 result = float(node.value)
             elif isinstance(node, ast.BinOp):
                 result = _OPERATORS[type(node.op)](*arguments)
             elif isinstance(node, ast.UnaryOp):
                 result = _UNARY[type(node.op)](*arguments)
             else:
+                assert isinstance(node, ast.Call)  # parse_expression allows no other node with children
                 result = self._call(node, arguments)
         except ExpressionError:
             raise
@@ -132,7 +136,8 @@ class Expression:
         start, end = _columns(self.text, node)
         return self.text[start:end]
 
-    def _call(self, node: ast.Call, arguments: list):
+    def _call(self, node: ast.Call, arguments: list) -> Value:
+        assert isinstance(node.func, ast.Name)  # parse_expression allows calls by name only
         name = node.func.id
         if len(arguments) == 2 and isinstance(arguments[1], Value):
             raise self._error(f"the {_CONSTANTS[name]} of {name} must be a plain number", node.args[1])

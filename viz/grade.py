@@ -39,7 +39,7 @@ import sys
 from concurrent.futures import ThreadPoolExecutor, as_completed
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Sequence
+from typing import Callable, Sequence
 
 MAX_NOTEBOOK_BYTES = 32 * 2**20
 _JUDGE = "from glassgrad.viz.grade import judge; judge()"
@@ -268,7 +268,8 @@ def judge() -> None:
             stopped = str(error)
         shared: dict = {}
         for check in EXERCISES[job["exercise"]]:
-            points, hint = 0, ""
+            points: float = 0
+            hint = ""
             if stopped:
                 message = f"not run: {stopped}"
                 tests.append({"name": check.name, "points": 0, "max_points": check.points,
@@ -276,8 +277,9 @@ def judge() -> None:
                 continue
             printed = io.StringIO()
             try:
-                functions = {name: student.function(name) for name in check.needs}
-                missing = [f for name, f in functions.items() if isinstance(f, str)]
+                found = {name: student.function(name) for name in check.needs}
+                functions = {name: f for name, f in found.items() if not isinstance(f, str)}
+                missing = [f for f in found.values() if isinstance(f, str)]
                 if missing:
                     message = _missing(missing[0], check.needs, job["defined_in"], student.cell_errors)
                     hint = "Run the notebook from the top (Run All) and check that the cell runs."
@@ -298,6 +300,7 @@ def judge() -> None:
                 message = f"the check could not finish: {type(error).__name__}: {error}"
             tests.append({"name": check.name, "points": points, "max_points": check.points,
                           "message": message + (f" Hint: {hint}" if hint else ""), "hint": hint})
+    assert sys.__stdout__ is not None  # the judge's stdout is the pipe to the grader
     sys.__stdout__.write(json.dumps({"tests": tests, "cell_errors": sorted(student.cell_errors.items())}))
 
 
@@ -414,7 +417,7 @@ def main(argv: Sequence[str]) -> int:
     return 0
 
 
-def _positive(kind: type) -> object:
+def _positive(kind: type) -> Callable[[str], float]:
     def parse(text: str) -> float:
         try:
             number = kind(text)

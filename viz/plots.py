@@ -1,7 +1,8 @@
 """Plots of training runs and of the maths behind them, with matplotlib.
 
 Every function returns a ``matplotlib.figure.Figure``. Pass ``ax=`` to draw into an
-Axes of your own (the function then returns ``ax.figure``); without it a new Figure is
+Axes of your own (the function then returns ``ax.figure``, a ``SubFigure`` if the Axes
+is in one, hence the ``Figure | SubFigure`` return type); without it a new Figure is
 made with ``matplotlib.figure.Figure`` itself, not pyplot, so nothing here touches
 pyplot's global state or calls ``plt.show()``. A returned Figure shows itself in
 Jupyter; in a script, save it: ``fig.savefig("loss.png")``.
@@ -23,9 +24,10 @@ import io
 import math
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 from matplotlib.axes import Axes
-from matplotlib.figure import Figure
+from matplotlib.figure import Figure, SubFigure
 from matplotlib.ticker import MaxNLocator
 
 from glassgrad.engine import Value, kept_gradients, topological_order
@@ -56,7 +58,8 @@ def new_figure(figsize: tuple[float, float] = (6.0, 4.5)) -> PlotFigure:
     return PlotFigure(figsize=figsize, layout="constrained")
 
 
-def _figure_and_axes(ax: Axes | None, figsize: tuple[float, float] = (6.0, 4.5)) -> tuple[Figure, Axes]:
+def _figure_and_axes(ax: Axes | None, figsize: tuple[float, float] = (6.0, 4.5)
+                     ) -> tuple[Figure | SubFigure, Axes]:
     """``ax`` and its figure, or a new Figure with one Axes."""
     if ax is not None:
         return ax.figure, ax
@@ -67,7 +70,7 @@ def _figure_and_axes(ax: Axes | None, figsize: tuple[float, float] = (6.0, 4.5))
 # ---------------------------------------------------------------- training history
 
 
-def plot_history(history: object, ax: Axes | None = None) -> Figure:
+def plot_history(history: object, ax: Axes | None = None) -> Figure | SubFigure:
     """Loss (and accuracy, if recorded) per epoch.
 
     ``history`` is the History that ``nn.fit`` returns, or anything with ``loss`` and
@@ -221,7 +224,7 @@ def plot_decision_boundary(
     resolution: int = 60,
     padding: float = 0.15,
     loss: str | Callable[..., Value] | None = None,
-) -> Figure:
+) -> Figure | SubFigure:
     """The regions a 2-D classifier assigns to each class, with its data on top.
 
     ``model([x1, x2])`` returns one output or a list of scores (the class is the argmax),
@@ -242,10 +245,13 @@ def plot_decision_boundary(
     one_score = not isinstance(outputs[0], Sequence) or len(outputs[0]) == 1
     given = prepare_labels(y, len(points), model_loss(model, loss), where="plot_decision_boundary")
     rule = class_rule(model, loss, class_labels(given) if one_score else (0, 1))
-    if one_score and rule.labels is None:
+    if not one_score:
+        labels = [int(label) for label in given]
+    elif rule.labels is None:
         raise ValueError(f"plot_decision_boundary: a model with one output separates two classes, "
                          f"but y has {len(set(given))}")
-    labels = [int(label == rule.labels[1]) if one_score else int(label) for label in given]
+    else:
+        labels = [int(label == rule.labels[1]) for label in given]
     if min(labels) < 0:
         raise ValueError(
             f"plot_decision_boundary: labels of a model with several outputs are class indices "
@@ -367,7 +373,7 @@ def plot_loss_surface(
     bounds: Sequence[float] | Sequence[Sequence[float]] | None = None,
     resolution: int | None = None,
     ax: Axes | None = None,
-) -> Figure:
+) -> Figure | SubFigure:
     """A loss of one parameter (a curve) or two (a contour map), with a descent path.
 
     ``fn`` takes one Value per parameter and returns a Value. Give the path as a list of
@@ -436,11 +442,11 @@ def plot_loss_surface(
 
 
 def _surface_bounds(
-    bounds: object, points: list[tuple[float, ...]], n_params: int
+    bounds: Sequence[float] | Sequence[Sequence[float]] | None, points: list[tuple[float, ...]], n_params: int
 ) -> list[tuple[float, float]]:
     """(low, high) for each parameter: from ``bounds``, or around the path."""
     if bounds is not None:
-        pairs = [bounds] if n_params == 1 else list(bounds)  # type: ignore[call-overload]
+        pairs: list[Any] = [bounds] if n_params == 1 else list(bounds)  # each unpacked as (low, high) below
         ranges = [(float(low), float(high)) for low, high in pairs]
         if len(ranges) != n_params or any(low >= high for low, high in ranges):
             raise ValueError(
@@ -462,13 +468,13 @@ def _surface_bounds(
 
 
 def plot_activation(
-    neuron_or_fn: Callable[..., object],
+    neuron_or_fn: Callable[..., Value],
     *,
     input_range: tuple[float, float] = (-4.0, 4.0),
     resolution: int = 201,
     derivative: bool = True,
     ax: Axes | None = None,
-) -> Figure:
+) -> Figure | SubFigure:
     """A neuron's output over its input, and (``derivative=True``) d output / d input.
 
     ``neuron_or_fn`` is a one-input neuron (anything with ``w``, ``b`` and a call on a
@@ -477,7 +483,7 @@ def plot_activation(
     the neuron's own gradients are left as they were.
     """
     if hasattr(neuron_or_fn, "w") and hasattr(neuron_or_fn, "b"):
-        inputs = len(neuron_or_fn.w)  # type: ignore[attr-defined]
+        inputs = len(neuron_or_fn.w)
         if inputs != 1:
             raise ValueError(
                 f"plot_activation needs a neuron with 1 input; {neuron_or_fn!r} has {inputs}. "
@@ -486,11 +492,11 @@ def plot_activation(
         neuron = neuron_or_fn
 
         def fn(x: Value) -> Value:
-            return neuron([x])  # type: ignore[no-any-return]
+            return neuron([x])
 
         name = repr(neuron)
     else:
-        fn = neuron_or_fn  # type: ignore[assignment]
+        fn = neuron_or_fn
         name = ""
     low, high = (float(x) for x in input_range)
     if not (low < high and resolution >= 2):

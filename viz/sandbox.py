@@ -40,7 +40,7 @@ import tempfile
 import time
 import traceback
 from pathlib import Path
-from typing import Any
+from typing import IO, Any
 
 from glassgrad.engine import Value, topological_order
 from glassgrad.engine.ops import BUILTIN_OPS
@@ -117,7 +117,8 @@ class Wire:
         """Rebuild nodes the other side sent, in order (each row's inputs come before it)."""
         for data, grad, label, op_name, inputs, local_grads in rows:
             node = Value(0.0)
-            node.data, node.grad, node.label = self.decode(data), self.decode(grad), str(label)
+            self._set_numbers(node, data, grad)
+            node.label = str(label)
             node.op = BUILTIN_OPS.get(op_name)
             node.inputs = tuple(self.nodes[i] for i in inputs)
             node.local_grads = tuple(float(g) for g in local_grads)
@@ -129,7 +130,12 @@ class Wire:
 
     def set_state(self, state: list[list]) -> None:
         for node, (data, grad) in zip(self.nodes, state):
-            node.data, node.grad = self.decode(data), self.decode(grad)
+            self._set_numbers(node, data, grad)
+
+    def _set_numbers(self, node: Value, data: object, grad: object) -> None:
+        # Whatever the other side's node held, unchecked: a student's code may have put a
+        # str or None there, and the checker, not the wire, says what is wrong with it.
+        node.data, node.grad = self.decode(data), self.decode(grad)  # type: ignore[assignment]
 
     def _remember(self, node: Value) -> None:
         self._index[id(node)] = len(self.nodes)
@@ -220,6 +226,7 @@ def _call(request: dict, handles: list, handle_of: Any) -> dict:
     given = len(wire.nodes)
     args = wire.decode(request["args"])
     kwargs = wire.decode(request["kwargs"])
+    assert isinstance(args, list) and isinstance(kwargs, dict)  # StudentProcess.call sends them so
     try:
         result = handles[request["call"]](*args, **kwargs)
     except BaseException as error:  # noqa: B902
@@ -253,7 +260,9 @@ class StudentProcess:
         self.cell_errors: dict[int, str] = {}
         self.deadline = 0.0
         self._buffer = b""
-        self._process: subprocess.Popen | None = None
+        self._process: subprocess.Popen[bytes] | None = None
+        self._to_student: IO[bytes]    # the process's stdin and stdout pipes, opened by __enter__
+        self._from_student: IO[bytes]
         self._folder = ""
 
     def __enter__(self) -> StudentProcess:
@@ -273,6 +282,8 @@ class StudentProcess:
             [*network_isolation(), sys.executable, "-I", "-c", _BOOT], cwd=work, env=env,
             stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
             preexec_fn=self._limits, start_new_session=True)
+        assert self._process.stdin is not None and self._process.stdout is not None  # both PIPEs
+        self._to_student, self._from_student = self._process.stdin, self._process.stdout
         self._send({"cells": self.cells, "user": NOBODY if root else None})
         return self
 
@@ -283,7 +294,7 @@ class StudentProcess:
             except ProcessLookupError:
                 pass
             self._process.wait()
-            for stream in (self._process.stdin, self._process.stdout):
+            for stream in (self._to_student, self._from_student):
                 stream.close()
         shutil.rmtree(self._folder, ignore_errors=True)
 
@@ -339,14 +350,14 @@ class StudentProcess:
 
     def _send(self, message: dict) -> None:
         try:
-            self._process.stdin.write(json.dumps(message).encode() + b"\n")
-            self._process.stdin.flush()
+            self._to_student.write(json.dumps(message).encode() + b"\n")
+            self._to_student.flush()
         except (BrokenPipeError, OSError):
             raise StudentStopped(self._death()) from None
 
     def _receive(self) -> dict:
         """The next message, within the time left; StudentStopped if there is none."""
-        stdout = self._process.stdout.fileno()
+        stdout = self._from_student.fileno()
         with selectors.DefaultSelector() as selector:
             selector.register(stdout, selectors.EVENT_READ)
             while b"\n" not in self._buffer:
@@ -374,6 +385,7 @@ class StudentProcess:
 
     def _death(self) -> str:
         """Why the process ended, in words."""
+        assert self._process is not None  # only a started process can end
         try:
             status = self._process.wait(timeout=5)
         except subprocess.TimeoutExpired:
