@@ -376,6 +376,8 @@ TWINS: dict[type, Twin] = {
         ours.embed_dim, num_heads=1, batch_first=True), _rebuild_attention, _named_like_torch),
     Linear: Twin("Linear", lambda ours, nn: nn.Linear(ours.in_features, ours.out_features),
                  _rebuild_linear, _named_like_torch),
+    Dropout: Twin("Dropout", lambda ours, nn: nn.Dropout(ours.p), lambda theirs: Dropout(theirs.p, seed=0),
+                  _named_like_torch),
     Neuron: Twin("Sequential", _build_stack, _rebuild_neuron, _stack_tensors),
     Layer: Twin("Sequential", _build_stack, _rebuild_layer, _stack_tensors),
     MLP: Twin("Sequential", _build_stack, _rebuild_mlp, _stack_tensors),
