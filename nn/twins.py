@@ -169,24 +169,13 @@ def _check_recurrent(theirs: TorchModule, where: str) -> None:
                  "more than one layer, bidirectional or proj_size (stack glassgrad's one-layer modules)")
 
 
-def _rebuild_rnn_cell(theirs: TorchModule) -> RNNCell:
-    _check_recurrent(theirs, "RNNCell.from_torch")
-    return RNNCell(theirs.input_size, theirs.hidden_size, theirs.nonlinearity, seed=0)
-
-
-def _rebuild_lstm_cell(theirs: TorchModule) -> LSTMCell:
-    _check_recurrent(theirs, "LSTMCell.from_torch")
-    return LSTMCell(theirs.input_size, theirs.hidden_size, seed=0)
-
-
-def _rebuild_rnn(theirs: TorchModule) -> RNN:
-    _check_recurrent(theirs, "RNN.from_torch")
-    return RNN(theirs.input_size, theirs.hidden_size, theirs.nonlinearity, seed=0)
-
-
-def _rebuild_lstm(theirs: TorchModule) -> LSTM:
-    _check_recurrent(theirs, "LSTM.from_torch")
-    return LSTM(theirs.input_size, theirs.hidden_size, seed=0)
+def _rebuild_recurrent(cls: type) -> Callable[[TorchModule], Module]:
+    """``rebuild`` for RNNCell, LSTMCell, RNN or LSTM: same sizes (and nonlinearity, for an RNN)."""
+    def rebuild(theirs: TorchModule) -> Module:
+        _check_recurrent(theirs, f"{cls.__name__}.from_torch")
+        options = {"nonlinearity": theirs.nonlinearity} if hasattr(theirs, "nonlinearity") else {}
+        return cls(theirs.input_size, theirs.hidden_size, seed=0, **options)
+    return rebuild
 
 
 def _rebuild_attention(theirs: TorchModule) -> SelfAttention:
@@ -364,14 +353,14 @@ TWINS: dict[type, Twin] = {
     Flatten: Twin("Flatten", lambda ours, nn: nn.Flatten(start_dim=-3), _rebuild_flatten, _named_like_torch),
     RNNCell: Twin("RNNCell", lambda ours, nn: nn.RNNCell(ours.input_size, ours.hidden_size,
                                                          nonlinearity=ours.nonlinearity),
-                  _rebuild_rnn_cell, _named_like_torch),
+                  _rebuild_recurrent(RNNCell), _named_like_torch),
     LSTMCell: Twin("LSTMCell", lambda ours, nn: nn.LSTMCell(ours.input_size, ours.hidden_size),
-                   _rebuild_lstm_cell, _named_like_torch),
+                   _rebuild_recurrent(LSTMCell), _named_like_torch),
     RNN: Twin("RNN", lambda ours, nn: nn.RNN(ours.input_size, ours.hidden_size, nonlinearity=ours.nonlinearity,
                                              batch_first=True),
-              _rebuild_rnn, _named_like_torch),
+              _rebuild_recurrent(RNN), _named_like_torch),
     LSTM: Twin("LSTM", lambda ours, nn: nn.LSTM(ours.input_size, ours.hidden_size, batch_first=True),
-               _rebuild_lstm, _named_like_torch),
+               _rebuild_recurrent(LSTM), _named_like_torch),
     SelfAttention: Twin("MultiheadAttention", lambda ours, nn: nn.MultiheadAttention(
         ours.embed_dim, num_heads=1, batch_first=True), _rebuild_attention, _named_like_torch),
     Linear: Twin("Linear", lambda ours, nn: nn.Linear(ours.in_features, ours.out_features),

@@ -5,7 +5,7 @@ from hypothesis import given, settings, strategies as st
 from glassgrad.engine import Value, ops
 from glassgrad.nn import Conv2d, Flatten, MaxPool2d
 
-from twin_check import compare, nested, numbers, torch_module
+from twin_check import both_ways, compare, nested, numbers
 
 FEW = settings(max_examples=15)
 
@@ -106,10 +106,8 @@ def run_torch_module(module, image):
 
 def check_conv_both_ways(case):
     settings_, image, seed = case
-    ours = Conv2d(*settings_, seed=seed)
-    compare(ours, ours.to_torch(), [image], run_module, run_torch_module, seed)
-    theirs = torch_module(lambda nn: nn.Conv2d(*settings_), seed)
-    compare(Conv2d.from_torch(theirs), theirs, [image], run_module, run_torch_module, seed)
+    both_ways(Conv2d(*settings_, seed=seed), lambda nn: nn.Conv2d(*settings_), [image], run_module,
+              run_torch_module, seed)
 
 
 @FEW

@@ -5,7 +5,7 @@ from hypothesis import given, settings, strategies as st
 from glassgrad.engine import Value
 from glassgrad.nn import LSTM, RNN, LSTMCell, RNNCell
 
-from twin_check import compare, nested, torch_module
+from twin_check import both_ways, nested
 
 FEW = settings(max_examples=15)
 
@@ -80,12 +80,6 @@ def recurrent_cases(draw, longest=4):
     return (input_size, hidden_size, draw(st.sampled_from(["tanh", "relu"])),
             draw(nested((steps, input_size))), draw(nested((1, hidden_size))), draw(nested((1, hidden_size))),
             draw(st.integers(0, 2**16)))
-
-
-def both_ways(ours, make_torch, seed, inputs, run_ours, run_torch):
-    compare(ours, ours.to_torch(), inputs, run_ours, run_torch, seed)
-    theirs = torch_module(make_torch, seed)
-    compare(type(ours).from_torch(theirs), theirs, inputs, run_ours, run_torch, seed)
 
 
 @FEW

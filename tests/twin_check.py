@@ -4,8 +4,8 @@
 torch module on the same inputs (nested lists of floats), takes the same random linear
 loss of every output, and checks that the outputs, the gradient of every parameter (in
 ``parameters()`` order against the twin's ``parameters()``, each flattened row-major) and
-the gradient of every input agree within 1e-9. The test files call it in both directions
-of the twin: ``theirs = ours.to_torch()`` and ``ours = Class.from_torch(theirs)``.
+the gradient of every input agree within 1e-9. ``both_ways`` calls it in both directions of
+the twin: ``theirs = ours.to_torch()`` and ``ours = Class.from_torch(theirs)``.
 """
 from __future__ import annotations
 
@@ -83,3 +83,11 @@ def torch_module(make: Callable, seed: int):
 
     torch.manual_seed(seed)
     return make(torch.nn).double()
+
+
+def both_ways(ours, make_torch: Callable, inputs: Sequence[list], run_ours: Callable, run_torch: Callable,
+              seed: int) -> None:
+    """``compare`` with ``ours.to_torch()``, then with ``from_torch`` of a torch-initialised twin."""
+    compare(ours, ours.to_torch(), inputs, run_ours, run_torch, seed)
+    theirs = torch_module(make_torch, seed)
+    compare(type(ours).from_torch(theirs), theirs, inputs, run_ours, run_torch, seed)
