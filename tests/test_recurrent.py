@@ -88,21 +88,21 @@ def test_rnn_cell_and_lstm_cell_match_their_torch_twins_both_ways(case):
     pytest.importorskip("torch")
     n_in, n_hidden, nonlinearity, sequence, h, c, seed = case
     both_ways(RNNCell(n_in, n_hidden, nonlinearity, seed=seed),
-              lambda nn: nn.RNNCell(n_in, n_hidden, nonlinearity=nonlinearity), seed, [sequence[0], h[0]],
-              lambda cell, x, h: cell(x, h), lambda cell, x, h: [cell(x, h)])
-    both_ways(LSTMCell(n_in, n_hidden, seed=seed), lambda nn: nn.LSTMCell(n_in, n_hidden), seed,
+              lambda nn: nn.RNNCell(n_in, n_hidden, nonlinearity=nonlinearity), [sequence[0], h[0]],
+              lambda cell, x, h: cell(x, h), lambda cell, x, h: [cell(x, h)], seed)
+    both_ways(LSTMCell(n_in, n_hidden, seed=seed), lambda nn: nn.LSTMCell(n_in, n_hidden),
               [sequence[0], h[0], c[0]], lambda cell, x, h, c: cell(x, (h, c)),
-              lambda cell, x, h, c: cell(x, (h, c)))
+              lambda cell, x, h, c: cell(x, (h, c)), seed)
 
 
 def check_sequences_both_ways(case):
     n_in, n_hidden, nonlinearity, sequence, h0, c0, seed = case
     both_ways(RNN(n_in, n_hidden, nonlinearity, seed=seed),
-              lambda nn: nn.RNN(n_in, n_hidden, nonlinearity=nonlinearity, batch_first=True), seed,
-              [sequence, h0], lambda rnn, xs, h0: rnn(xs, h0[0]), lambda rnn, xs, h0: rnn(xs, h0))
-    both_ways(LSTM(n_in, n_hidden, seed=seed), lambda nn: nn.LSTM(n_in, n_hidden, batch_first=True), seed,
+              lambda nn: nn.RNN(n_in, n_hidden, nonlinearity=nonlinearity, batch_first=True),
+              [sequence, h0], lambda rnn, xs, h0: rnn(xs, h0[0]), lambda rnn, xs, h0: rnn(xs, h0), seed)
+    both_ways(LSTM(n_in, n_hidden, seed=seed), lambda nn: nn.LSTM(n_in, n_hidden, batch_first=True),
               [sequence, h0, c0], lambda lstm, xs, h0, c0: _flat_lstm(lstm(xs, (h0[0], c0[0]))),
-              lambda lstm, xs, h0, c0: _flat_lstm(lstm(xs, (h0, c0))))
+              lambda lstm, xs, h0, c0: _flat_lstm(lstm(xs, (h0, c0))), seed)
 
 
 def _flat_lstm(result):
