@@ -30,7 +30,7 @@ functions, the CLI's help and ``nn.ACTIVATIONS`` are all read from it.
 Domain policy: an op whose result would be complex, infinite or undefined raises an
 error that names the op and the value (``log(-1.0): log is defined only for x > 0``);
 a ``Value`` never holds nan or inf. Kinks follow PyTorch: relu'(0) = 0, abs'(0) = 0,
-leaky_relu'(0) = slope.
+leaky_relu'(0) = slope, and at a tie max(x, x) passes half of the gradient to each input.
 """
 from __future__ import annotations
 
@@ -248,6 +248,25 @@ POW = Op("pow", _pow, _pow_local_grads,  # x ** y with a Value y; a number n mak
          methods=("__pow__", "__rpow__"),
          array_forward=_array_pow, array_local_grads=_array_pow_local_grads)
 
+
+
+def _max_local_grads(x: float, y: float, out: float) -> tuple[float, float]:
+    """1 to the larger input and 0 to the other; at a tie x == y, 1/2 to each.
+
+    max is not differentiable where x == y; torch.maximum splits the gradient evenly
+    there (and so do we), so the two local derivatives always add up to 1.
+    """
+    if x > y:
+        return 1.0, 0.0
+    if x < y:
+        return 0.0, 1.0
+    return 0.5, 0.5
+
+
+MAX = Op("max", lambda x, y: x if x >= y else y, _max_local_grads,  # max pooling is made of it
+         formula="Max(x, y)", derivatives=("Heaviside(x - y, 1/2)", "Heaviside(y - x, 1/2)"),
+         symbol="max", methods=("max",))
+
 # ----------------------------------------------------------------- unary ops
 
 
@@ -449,7 +468,7 @@ LEAKY_RELU = OpFamily("leaky_relu", leaky_relu, parameter="slope", default=DEFAU
 # ------------------------------------------------------------ the registry of names
 
 BUILTINS: tuple[Op | OpFamily, ...] = (
-    ADD, SUB, MUL, DIV, POW, NEG, ABS, EXP, LOG, SQRT, TANH, SIGMOID, RELU, SOFTPLUS, STEP,
+    ADD, SUB, MUL, DIV, POW, MAX, NEG, ABS, EXP, LOG, SQRT, TANH, SIGMOID, RELU, SOFTPLUS, STEP,
     POWER, LEAKY_RELU,
 )
 """Every built-in op and op family, in one place: add a new one here and every list that

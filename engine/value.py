@@ -21,7 +21,7 @@ from collections.abc import Callable, Iterable, Iterator, Sequence
 
 from . import ops
 from .guards import explain_bad_gradient, to_float
-from .ops import ABS, ADD, DIV, EXP, LOG, MUL, NEG, POW, RELU, SIGMOID, SOFTPLUS, SQRT, STEP, SUB, TANH, Op
+from .ops import ABS, ADD, DIV, EXP, LOG, MAX, MUL, NEG, POW, RELU, SIGMOID, SOFTPLUS, SQRT, STEP, SUB, TANH, Op
 
 _isfinite = math.isfinite
 
@@ -102,6 +102,9 @@ class Value:
 
     __iadd__, __isub__, __imul__, __itruediv__, __ipow__ = (
         __add__, __sub__, __mul__, __truediv__, __pow__)
+
+    def max(self, other: object) -> Value:
+        return _binary(MAX, self, other)
 
     def __neg__(self) -> Value:
         return _unary(NEG, self)

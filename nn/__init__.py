@@ -8,7 +8,9 @@
 ``nn.module`` finds parameters by name and saves them as JSON; ``nn.layers`` builds
 networks from glassgrad.engine ops; ``nn.losses``, ``nn.optim``, ``nn.data`` and ``nn.train``
 hold the rest of a training loop; ``nn.predictions`` is the one rule for which class an
-output means.
+output means. ``nn.conv``, ``nn.recurrent`` and ``nn.attention`` hold the modules beyond the
+MLP (``nn.tensors`` the nested-list helpers they share), and ``nn.twins`` their PyTorch twins:
+``model.to_torch()`` and ``Conv2d.from_torch(torch_module)``.
 """
 
 if __name__ != "glassgrad.nn":
@@ -17,6 +19,8 @@ if __name__ != "glassgrad.nn":
     raise ImportError(f"this folder is the package glassgrad.nn; import it as "
                       f"`import glassgrad.nn` (after `pip install -e .`), not as {__name__!r}")
 
+from .attention import SelfAttention
+from .conv import Conv2d, Flatten, MaxPool2d
 from .data import make_blobs, make_circles, make_moons, make_spirals, make_xor
 from .layers import ACTIVATIONS, MLP, Dropout, Layer, Neuron
 from .losses import (LOSSES, binary_cross_entropy_with_logits, get_loss, hinge, l2, mse,
@@ -24,7 +28,9 @@ from .losses import (LOSSES, binary_cross_entropy_with_logits, get_loss, hinge, 
 from .module import Module
 from .optim import OPTIMIZERS, SGD, Adam, Optimizer, RMSprop, get_optimizer
 from .predictions import ClassRule, class_rule, prepare_labels
+from .recurrent import LSTM, RNN, LSTMCell, RNNCell
 from .sequential import Dense, Sequential
+from .tensors import Linear
 from .train import History, accuracy, fit, predict
 
 __all__ = [
@@ -34,5 +40,6 @@ __all__ = [
     "Optimizer", "SGD", "Adam", "RMSprop", "get_optimizer", "OPTIMIZERS",
     "fit", "History", "predict", "accuracy", "class_rule", "ClassRule", "prepare_labels",
     "Sequential", "Dense",
+    "Linear", "Conv2d", "MaxPool2d", "Flatten", "RNNCell", "LSTMCell", "RNN", "LSTM", "SelfAttention",
     "make_moons", "make_circles", "make_spirals", "make_xor", "make_blobs",
 ]

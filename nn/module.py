@@ -95,6 +95,21 @@ class Module:
         for parameter, number in updates:
             parameter.data = number
 
+    # ------------------------------------------------------- PyTorch twins
+
+    def to_torch(self):
+        """The equivalent torch.nn module with the same weights, in float64 (see ``nn.twins``)."""
+        from .twins import to_torch  # twins imports every module class, so only when called
+
+        return to_torch(self)
+
+    @classmethod
+    def from_torch(cls, torch_module):
+        """A new module of this class with the sizes, settings and weights of ``torch_module``."""
+        from .twins import from_torch
+
+        return from_torch(cls, torch_module)
+
     def __call__(self, *args, **kwargs):
         raise NotImplementedError(f"{type(self).__name__} must define __call__ (its forward pass)")
 

@@ -85,6 +85,9 @@ OP_CASES: list[OpCase] = [
            (reals(-10, 10), magnitudes(0.1, 10)), lambda torch, x, y: x / y),
     OpCase("pow", BUILTIN["pow"], (reals(1e-10, 1e3), reals(-20, 20)),
            (reals(0.1, 5), reals(-3, 3)), lambda torch, x, y: torch.pow(x, y)),
+    # smooth: x at least 0.1 from 0 and y within 0.05 of it, so never near the tie x == y
+    OpCase("max", BUILTIN["max"], (reals(-1e300, 1e300),) * 2, (away_from_zero(10, 0.1), reals(-0.05, 0.05)),
+           lambda torch, x, y: torch.maximum(x, y)),
     OpCase("neg", BUILTIN["neg"], (reals(-1e300, 1e300),), (reals(-10, 10),),
            lambda torch, x: -x),
     OpCase("abs", BUILTIN["abs"], (reals(-1e300, 1e300),), (away_from_zero(10),),
@@ -183,6 +186,8 @@ def _in_safe_domain(op_id: str, xs: Sequence[float]) -> bool:
     x = xs[0]
     if op_id in ("abs", "relu", "step", "leaky_relu(0.1)"):
         return abs(x) >= 1e-3
+    if op_id == "max":
+        return abs(xs[0] - xs[1]) >= 1e-3
     if op_id == "div":
         return abs(xs[1]) >= 0.1
     if op_id == "pow":

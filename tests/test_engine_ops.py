@@ -245,3 +245,13 @@ def test_pow_with_value_exponent_at_zero_base_follows_pytorch() -> None:
                          ids=["power(1/3)", "leaky_relu(0.123456789)"])
 def test_formula_of_parameterized_op_keeps_its_constant_exactly(op, x) -> None:
     assert exact(parse(op.formula), (x,)) == op.forward(x)
+
+
+def test_max_passes_the_gradient_to_the_larger_input_and_half_to_each_at_a_tie() -> None:
+    for (x, y), expected in [((2.0, -1.0), [1.0, 0.0]), ((-3.0, 0.5), [0.0, 1.0]), ((0.7, 0.7), [0.5, 0.5])]:
+        a, b = Value(x), Value(y)
+        out = a.max(b)
+        out.backward()
+        assert out.data == max(x, y) and out.op is ops.MAX
+        assert [a.grad, b.grad] == expected
+    assert Value(1.0).max(4).data == 4.0  # a plain number becomes a constant input

@@ -57,6 +57,15 @@ def test_gradient_at_kink_matches_pytorch(case: OpCase, x: float) -> None:
     assert glassgrad_value_and_grads(case, (x,)) == torch_value_and_grads(case, (x,))
 
 
+@pytest.mark.parametrize("x", [0.0, -2.5, 1e300])
+def test_max_at_a_tie_splits_the_gradient_in_half_like_torch_maximum(x: float) -> None:
+    leaves = [Value(x), Value(x)]
+    leaves[0].max(leaves[1]).backward()
+    tensors = [torch.tensor(x, dtype=torch.float64, requires_grad=True) for _ in range(2)]
+    torch.maximum(*tensors).backward()
+    assert [leaf.grad for leaf in leaves] == [t.grad.item() for t in tensors] == [0.5, 0.5]
+
+
 @pytest.mark.parametrize("n", [0.0, 0.5, 1.0, 1.5, 2.0, 3.0])
 def test_power_at_zero_matches_pytorch(n: float) -> None:
     leaf = Value(0.0)
