@@ -263,9 +263,16 @@ def _max_local_grads(x: float, y: float, out: float) -> tuple[float, float]:
     return 0.5, 0.5
 
 
+def _array_max_local_grads(x, y, out):
+    np = _np()
+    to_x = np.where(x > y, 1.0, np.where(x == y, 0.5, 0.0))  # ties share, as in the scalar form
+    return to_x, 1.0 - to_x
+
+
 MAX = Op("max", lambda x, y: x if x >= y else y, _max_local_grads,  # max pooling is made of it
          formula="Max(x, y)", derivatives=("Heaviside(x - y, 1/2)", "Heaviside(y - x, 1/2)"),
-         symbol="max", methods=("max",))
+         symbol="max", methods=("max",),
+         array_forward=lambda x, y: _np().where(x >= y, x, y), array_local_grads=_array_max_local_grads)
 
 # ----------------------------------------------------------------- unary ops
 
