@@ -28,7 +28,7 @@ def _pair(value: object, what: str, *, minimum: int = 1) -> tuple[int, int]:
     """An int or a pair of ints (rows, cols), each >= ``minimum``, as a pair."""
     pair = value if isinstance(value, (tuple, list)) else (value, value)
     if len(pair) != 2 or not all(isinstance(n, numbers.Integral) and not isinstance(n, bool)
-                                 and n >= minimum for n in pair):
+                                 and int(n) >= minimum for n in pair):
         raise ValueError(f"{what} must be a whole number >= {minimum} or a pair of them, got {value!r}")
     return int(pair[0]), int(pair[1])
 
@@ -114,7 +114,7 @@ class MaxPool2d(Module):
         self.kernel_size = _pair(kernel_size, "MaxPool2d: kernel_size")
         self.stride = self.kernel_size if stride is None else _pair(stride, "MaxPool2d: stride")
 
-    def __call__(self, image: Image) -> list[list[list[Value]]]:
+    def __call__(self, image: Image) -> list[list[list[Value | float]]]:
         channels, rows, cols = shape_of(image, 3, self, IMAGE)
         (kernel_rows, kernel_cols), (stride_rows, stride_cols) = self.kernel_size, self.stride
         out_rows = _output_size(self, rows, kernel_rows, stride_rows, 0, "rows")

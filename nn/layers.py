@@ -118,11 +118,15 @@ class Dropout(Module):
     def __call__(self, x: Input | Value) -> list[Value | Number] | Value:
         """A list in, a list out (a single Value in, a single Value out)."""
         if isinstance(x, Value):
-            return self([x])[0]
-        inputs = list(x)
+            (dropped,) = self._drop([x])
+            assert isinstance(dropped, Value)  # a Value times a mask number is a Value
+            return dropped
+        return self._drop(list(x))
+
+    def _drop(self, inputs: Sequence[Value | Number]) -> list[Value | Number]:
         guard(lambda: self.training)  # a traced call records anew after train()/eval()
         if not self.training or self.p == 0.0:
-            return inputs
+            return list(inputs)
         mask = redrawn_constants(lambda: self._draw_mask(len(inputs)))  # a new mask per replay too
         return [x_i * m_i for x_i, m_i in zip(inputs, mask)]
 
@@ -171,7 +175,7 @@ class MLP(Module):
         for i, layer in enumerate(self.layers):
             values = layer(values)  # always a list, even for one neuron
             if i < len(self.dropouts):
-                values = self.dropouts[i](values)
+                values = self.dropouts[i]._drop(values)  # a list in, a list out
         return values[0] if len(values) == 1 else values
 
     def __repr__(self) -> str:

@@ -8,9 +8,11 @@
 from __future__ import annotations
 
 import random
+from types import ModuleType
 from typing import Union
 
-RandomSource = Union[random.Random, type(random)]  # a Random instance, or the module itself
+# A Random instance, or the module ``random`` itself (whose functions draw from a global one).
+RandomSource = Union[random.Random, ModuleType]
 
 
 def make_rng(seed: int | None = None, rng: random.Random | None = None, *, where: str = "") -> RandomSource:

@@ -44,7 +44,7 @@ def shape_of(tensor: object, depth: int, owner: object, what: str) -> tuple[int,
     level: list = [tensor]
     for axis in range(depth):
         sizes = set()
-        next_level = []
+        next_level: list = []
         for item in level:
             if isinstance(item, (Value, numbers.Real, str)) or not isinstance(item, Sequence):
                 raise ValueError(f"{owner!r} expects {what}, a list nested {depth} deep; "

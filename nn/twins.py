@@ -223,6 +223,8 @@ def _stages(ours: Module) -> list[Stage]:
         for i, layer in enumerate(ours.layers):
             stages += _stages(layer) + [("dropout", ours.dropout)] * (i < len(ours.dropouts))
         return stages
+    if not isinstance(ours, Sequential):
+        raise TypeError(f"to_torch: no PyTorch twin for {type(ours).__name__}")
     ours.named_parameters()  # a Sequential before its input size is known says so
     return [stage for layer in ours.layers for stage in _stages(layer)]
 
