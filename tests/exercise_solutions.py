@@ -68,3 +68,21 @@ def train_model(X, y):
     model = nn.MLP(2, [8, 8, 1], seed=0)
     nn.fit(model, X, y, loss="hinge", optimizer="adam", lr=0.05, epochs=40, progress=False)
     return model
+
+
+# ex06_momentum_and_softmax
+
+def momentum_step(parameters, velocity, learning_rate, momentum):
+    for i, p in enumerate(parameters):
+        velocity[i] = momentum * velocity[i] + p.grad
+        p.data -= learning_rate * velocity[i]
+
+
+def softmax_cross_entropy(scores, target):
+    largest = max(scores)
+    exps = [math.exp(z - largest) for z in scores]
+    total = sum(exps)
+    probabilities = [e / total for e in exps]
+    loss = -math.log(probabilities[target])
+    grads = [p - (j == target) for j, p in enumerate(probabilities)]
+    return loss, grads
