@@ -14,7 +14,8 @@ from typing import Callable, Sequence
 
 from glassgrad.engine import Value
 
-from .checks import TODO_HINT, CheckFailure, Guess, _call_student, _close, _diagnose, _is_number, _name
+from .checks import (TODO_HINT, CheckFailure, Guess, _call_student, _close, _diagnose, _is_number, _name,
+                     reported)
 from .losses import softmax_cross_entropy as reference_softmax_cross_entropy
 from .optim import SGD
 
@@ -174,3 +175,8 @@ def _grad_guesses(target: int, probabilities: list[float], expected: list[float]
         ("forgot_minus_one", "Those are the probabilities p_j: subtract 1 for the target class.",
          probabilities),
     ]
+
+
+# Wrapped here, at the end, as in nn.checks: in Jupyter a failure is shown, not raised.
+check_momentum_step = reported(check_momentum_step)
+check_softmax_cross_entropy = reported(check_softmax_cross_entropy)

@@ -9,6 +9,7 @@ looks an exercise up by the ``glassgrad.exercise`` entry of the notebook's metad
 
     ex01_local_derivatives   mul 1, div 2, tanh 1, sigmoid 1, exp 1
     ex05_train_to_accuracy   accuracy_80 1, accuracy_90 2 (one trained model for both)
+    ex06_momentum_and_softmax  momentum_step 2, softmax_cross_entropy 2
 
 The arguments are the grader's own: a check never reads the student's data (a notebook
 that edits ``X_test`` or ``target`` changes nothing here). ``student`` maps each name
@@ -23,6 +24,7 @@ from typing import Callable, Mapping
 from . import data
 from .checks import (check_accuracy, check_backward_by_hand, check_local_derivative,
                      check_neuron_forward, check_sgd_step)
+from .checks_optim import check_momentum_step, check_softmax_cross_entropy
 
 
 @dataclass(frozen=True)
@@ -77,5 +79,11 @@ EXERCISES: dict[str, tuple[Check, ...]] = {
     "ex05_train_to_accuracy": (
         _accuracy(0.8, 1),
         _accuracy(0.9, 2),
+    ),
+    "ex06_momentum_and_softmax": (
+        Check("momentum_step", 2, ("momentum_step",),
+              lambda student, shared: check_momentum_step(student["momentum_step"])),
+        Check("softmax_cross_entropy", 2, ("softmax_cross_entropy",),
+              lambda student, shared: check_softmax_cross_entropy(student["softmax_cross_entropy"])),
     ),
 }

@@ -368,3 +368,26 @@ def test_the_command_grades_a_folder_and_refuses_an_unknown_exercise(tmp_path, c
     unknown = write(tmp_path, "not_an_exercise", {"cells": [], "metadata": {}, "nbformat": 4})
     assert cli_main(["grade", str(unknown), str(tmp_path), "-o", str(tmp_path / "x")]) == 2
     assert "no checks are declared for the exercise 'not_an_exercise'" in capsys.readouterr().err
+
+
+def test_exercise_6_grades_the_momentum_step_and_softmax_cross_entropy_separately(tmp_path):
+    write(tmp_path, "correct", solved("ex06"))
+    write(tmp_path, "uphill", solved("ex06", momentum_step=(
+        "def momentum_step(parameters, velocity, learning_rate, momentum):\n"
+        "    for i, p in enumerate(parameters):\n"
+        "        velocity[i] = momentum * velocity[i] + p.grad\n"
+        "        p.data += learning_rate * velocity[i]")))
+    write(tmp_path, "probabilities", solved("ex06", softmax_cross_entropy=(
+        "def softmax_cross_entropy(scores, target):\n"
+        "    exps = [math.exp(z - max(scores)) for z in scores]\n"
+        "    probabilities = [e / sum(exps) for e in exps]\n"
+        "    return -math.log(probabilities[target]), probabilities")))
+    grade(exercise("ex06"), [tmp_path], tmp_path / "out", jobs=2, timeout=60, progress=False)
+    assert_graded(tmp_path / "out", {
+        "correct": ({"momentum_step": 2, "softmax_cross_entropy": 2},
+                    {"momentum_step": ["PASS"], "softmax_cross_entropy": ["PASS"]}),
+        "uphill": ({"momentum_step": 0, "softmax_cross_entropy": 2},
+                   {"momentum_step": ["moved uphill"]}),
+        "probabilities": ({"momentum_step": 2, "softmax_cross_entropy": 0},
+                          {"softmax_cross_entropy": ["subtract 1 for the target class"]}),
+    })

@@ -69,10 +69,13 @@ class Wire:
     per node not yet in the table (inputs are table indices), then ``{"value": index}``.
     Lists, tuples and str-keyed dicts are tagged so they come back as what they were;
     other objects become handles (``handle_of``) kept alive on the side that owns them.
+    Lists are numbered too, in the order they are met, so that what a function does to a
+    list it was given (``velocity[i] = ...``) can be sent back and done to the original.
     """
 
     def __init__(self, handle_of: Any, from_handle: Any) -> None:
         self.nodes: list[Value] = []
+        self.lists: list[list] = []
         self._index: dict[int, int] = {}
         self._rows: list[list] = []
         self._handle_of, self._from_handle = handle_of, from_handle
@@ -88,6 +91,7 @@ class Wire:
             self._add_graph(obj)
             return {"value": self._index[id(obj)]}
         if isinstance(obj, list):
+            self.lists.append(obj)
             return {"list": [self.encode(item) for item in obj]}
         if isinstance(obj, tuple):
             return {"tuple": [self.encode(item) for item in obj]}
@@ -101,7 +105,10 @@ class Wire:
         if "value" in data:
             return self.nodes[data["value"]]
         if "list" in data:
-            return [self.decode(item) for item in data["list"]]
+            items: list = []
+            self.lists.append(items)  # numbered before its items, as encode numbers them
+            items.extend(self.decode(item) for item in data["list"])
+            return items
         if "tuple" in data:
             return tuple(self.decode(item) for item in data["tuple"])
         if "dict" in data:
@@ -131,6 +138,18 @@ class Wire:
     def set_state(self, state: list[list]) -> None:
         for node, (data, grad) in zip(self.nodes, state):
             self._set_numbers(node, data, grad)
+
+    def list_state(self, count: int) -> list[object]:
+        """The contents of the first ``count`` lists, as they are now."""
+        return [{"list": [self.encode(item) for item in items]} for items in self.lists[:count]]
+
+    def set_list_state(self, state: list[object]) -> None:
+        """Put the other side's contents into the first lists (the originals stay the same objects)."""
+        for items, data in zip(list(self.lists), state):
+            new_items = self.decode(data)
+            if not isinstance(new_items, list):
+                raise TypeError("a list's state must be a list")
+            items[:] = new_items
 
     def _set_numbers(self, node: Value, data: object, grad: object) -> None:
         # Whatever the other side's node held, unchecked: a student's code may have put a
@@ -226,13 +245,15 @@ def _call(request: dict, handles: list, handle_of: Any) -> dict:
     given = len(wire.nodes)
     args = wire.decode(request["args"])
     kwargs = wire.decode(request["kwargs"])
+    given_lists = len(wire.lists)
     assert isinstance(args, list) and isinstance(kwargs, dict)  # StudentProcess.call sends them so
     try:
         result = handles[request["call"]](*args, **kwargs)
     except BaseException as error:  # noqa: B902
         return {"raised": type(error).__name__, "message": _error_text(error), "where": _where(error)}
     encoded = wire.encode(result)
-    return {"state": wire.state(given), "nodes": wire.new_rows(), "result": encoded}
+    lists = wire.list_state(given_lists)
+    return {"state": wire.state(given), "lists": lists, "nodes": wire.new_rows(), "result": encoded}
 
 
 def _error_text(error: BaseException) -> str:
@@ -331,7 +352,7 @@ class StudentProcess:
             self, data["handle"], f"your {data.get('type', 'object')}", None))
         message = {"call": handle, "args": wire.encode(list(args)), "kwargs": wire.encode(kwargs)}
         message["nodes"] = wire.new_rows()
-        given = len(wire.nodes)
+        given, given_lists = len(wire.nodes), len(wire.lists)
         reply = self._request(message)
         if "raised" in reply:
             if reply["raised"] == "NotImplementedError":
@@ -340,6 +361,7 @@ class StudentProcess:
         try:
             wire.set_state(reply["state"][:given])
             wire.add_rows(reply["nodes"])
+            wire.set_list_state(reply["lists"][:given_lists])
             return wire.decode(reply["result"])
         except (KeyError, IndexError, TypeError, ValueError, AttributeError):
             raise StudentStopped("the notebook's process broke the grader's protocol") from None
