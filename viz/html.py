@@ -27,6 +27,7 @@ import html
 import json
 import re
 from collections.abc import Iterable, Sequence
+from dataclasses import asdict
 from pathlib import Path
 
 from glassgrad.engine import Value
@@ -57,7 +58,6 @@ input.answer { width: 7rem; font: inherit; }
 #feedback[data-verdict="right"] { background: #f0fdf4; border-left: 4px solid #16a34a; }
 #feedback[data-verdict="wrong"], #feedback[data-verdict="unreadable"] {
   background: #fef2f2; border-left: 4px solid #dc2626; }
-#feedback code { color: #b91c1c; }
 """
 
 _SCRIPT = """
@@ -277,7 +277,7 @@ def _question(k: int, view: StepView, index: GraphIndex) -> str:
         f'type="text" inputmode="decimal" autocomplete="off" spellcheck="false" '
         f'data-input="{html.escape(answer.name)}" data-answer="{answer.answer!r}" '
         f'data-tolerance="{answer.tolerance!r}" '
-        f'data-mistakes="{html.escape(json.dumps([vars(m) for m in answer.mistakes]))}"></label>'
+        f'data-mistakes="{html.escape(json.dumps([asdict(m) for m in answer.mistakes]))}"></label>'
         for slot, answer in enumerate(answers))
     inputs = " and ".join(answer.name for answer in answers)
     return (f'<form class="question" data-frame="{k}" hidden>\n'
