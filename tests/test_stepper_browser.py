@@ -157,6 +157,7 @@ def test_quiz_asks_before_each_step_then_names_the_mistake_and_reveals_it(browse
     assert shown(browser)[3] == views[2].caption
 
     browser.switch_to.active_element.send_keys(Keys.ARROW_RIGHT)
+    assert feedback(browser) == ("", [])  # a new question: the last answer's feedback is gone
     browser.switch_to.active_element.send_keys("-9", Keys.TAB, "-6", Keys.ENTER)  # = for +=, sign
     assert feedback(browser) == ("wrong", [("a", "wrong", "overwrote_grad"),
                                            ("b", "wrong", "sign_error")])

@@ -95,6 +95,8 @@ _SCRIPT = """
     const form = questions.find(function (q) { return Number(q.dataset.frame) === k; });
     form.hidden = false;
     stepper.dataset.asking = String(k);
+    feedback.replaceChildren();  // a new question starts clean
+    feedback.dataset.verdict = "";
     form.querySelector("input.answer").focus();
   }
   function go(k) {
