@@ -12,14 +12,18 @@ from .stepper import step_views
 
 
 def step_widget(root: Value, *, precision: int = 4, rankdir: str = "LR",
-                parameters: Iterable[Value] = (), max_nodes: int = DEFAULT_MAX_NODES):
+                parameters: Iterable[Value] = (), max_nodes: int = DEFAULT_MAX_NODES,
+                quiz: bool = False):
     """A stepper for the notebook: an ipywidgets slider with the picture and caption of
     each step; without ipywidgets, the self-contained HTML page shown inline.
 
     The options are those of every stepper, described once in ``viz.stepper.step_views``.
+    ``quiz=True`` shows the page in quiz mode (see ``stepper_html``), where the quiz lives.
     The graph's gradients are left as they were.
     """
     options = dict(precision=precision, rankdir=rankdir, parameters=parameters, max_nodes=max_nodes)
+    if quiz:
+        return _inline_page(root, quiz=True, **options)
     try:
         import ipywidgets
     except ImportError:

@@ -170,6 +170,7 @@ class StepView:
     caption: str
     node: str                      # the DOT name of the highlighted node, e.g. "n4"
     frame: BackwardFrame | None    # None for the start, before the first step
+    index: GraphIndex | None = None  # the walk of the graph the view was drawn from
 
 
 def step_views(root: Value, *, precision: int = 4, rankdir: str = "LR",
@@ -223,7 +224,7 @@ def step_views(root: Value, *, precision: int = 4, rankdir: str = "LR",
                             receiving=receiving, active_op=frame.index if frame else None,
                             rankdir=rankdir, precision=precision, legend=False,
                             caption=_picture_caption(caption) if caption_in_picture else "")
-        return StepView(graph, caption, f"n{highlight}", frame)
+        return StepView(graph, caption, f"n{highlight}", frame, index)
 
     views = [view(root_index, None,
                   f"Start: d{L}/d{L} = 1.0 (the root's gradient with respect to itself); "
@@ -281,3 +282,109 @@ def _op_text(symbol: str, operands: list[str] | tuple[str, ...]) -> str:
 def _picture_caption(caption: str) -> str:
     """The caption as a DOT graph label: lines left-aligned (``\\l``), backslashes kept."""
     return caption.replace("\\", "\\\\").replace("\n", "\\l") + "\\l"
+
+
+# ------------------------------------------------------------------- quiz questions
+
+QUIZ_TOLERANCE = 0.01
+"""An answer counts as right within 1% of the size of the numbers the step adds up
+(the input's grad so far and this step's share), so numbers read off a picture at
+4 significant digits and rounded on the way are accepted."""
+
+
+@dataclass(frozen=True)
+class Mistake:
+    """A common mistake, named as ``nn.checks`` names it, and the answer it would give."""
+
+    code: str              # "sign_error", "overwrote_grad", ... or "wrong_value" (none known)
+    hint: str
+    answer: float | None   # None for "wrong_value": any other wrong number
+
+
+@dataclass(frozen=True)
+class QuizAnswer:
+    """One number the learner types before a step: an input's grad after the step."""
+
+    index: int             # the input's position in topological_order(root)
+    name: str
+    answer: float          # the engine's number: x.grad after the step
+    tolerance: float       # how far from ``answer`` (or a mistake's answer) still matches
+    mistakes: tuple[Mistake, ...]   # checked in order; the first that matches is named
+
+
+def quiz_answers(frame: BackwardFrame, index: GraphIndex) -> tuple[QuizAnswer, ...]:
+    """What the learner must type before ``frame`` is shown: for each input the step
+    updates (once, even if the node uses it twice), its grad after the step,
+
+        x.grad (after) = x.grad (so far) + dL/d(node) * d(node)/dx
+
+    and the answers the common mistakes would give instead, worked out here from the
+    frame so that a page can name them by comparing numbers. The codes and hints are
+    the checkers' (``nn.checks``): ``overwrote_grad`` (``=`` instead of ``+=``),
+    ``missing_chain_factor``, ``sign_error``, and for a wrong local derivative
+    ``swapped_inputs``, ``returned_forward``, ``used_input_for_output``, ``factor_of_two``.
+    A mistake that would give the right number anyway is left out.
+    """
+    node = index.order[frame.index]
+    slots: dict[int, list[InputUpdate]] = {}
+    for update in frame.inputs:
+        slots.setdefault(update.index, []).append(update)
+    answers = []
+    for position, updates in slots.items():
+        before, after = updates[0].grad_before, updates[-1].grad_after
+        tolerance = QUIZ_TOLERANCE * max(abs(before), sum(abs(u.contribution) for u in updates))
+        mistakes = []
+        for code, hint, answer in _step_mistakes(frame, node, index, position, updates):
+            if math.isfinite(answer) and abs(answer - after) > tolerance:
+                mistakes.append(Mistake(code, hint, answer))
+        name = updates[0].name
+        mistakes.append(Mistake("wrong_value", (
+            f"Apply the chain rule: d{frame.root_name}/d{name} += d{frame.root_name}/d{frame.name}"
+            f" * d{frame.name}/d{name}; the number on the edge from {name} is "
+            f"d{frame.name}/d{name}."), None))
+        answers.append(QuizAnswer(position, name, after, tolerance, tuple(mistakes)))
+    return tuple(answers)
+
+
+def _step_mistakes(frame: BackwardFrame, node: Value, index: GraphIndex, position: int,
+                   updates: list[InputUpdate]) -> list[tuple[str, str, float]]:
+    """(code, hint, the answer it gives) for the mistakes one input's answer may show."""
+    x, n, L = updates[0].name, frame.name, frame.root_name
+    before, grad = updates[0].grad_before, frame.grad
+    share = sum(update.contribution for update in updates)
+    local = sum(update.local_grad for update in updates)
+    uses = index.use_counts[position]
+    guesses = [
+        ("overwrote_grad", f"{x} is used {uses} times, and you kept only the gradient through "
+         f"{n}: accumulate with += instead of overwriting with =.", share),
+    ]
+    if len(updates) > 1:
+        guesses.append(("overwrote_grad", f"{n} uses {x} {len(updates)} times: add the share "
+                        "of each use (+=), not just one.", before + updates[0].contribution))
+    guesses += [
+        ("missing_chain_factor", f"That is the local derivative d{n}/d{x} alone: multiply it by "
+         f"the gradient flowing in, d{L}/d{n} (the chain rule).", before + local),
+        ("sign_error", "This step's share has the opposite sign: a sign error?", before - share),
+    ]
+    others = [i for i, node_input in enumerate(node.inputs) if index.position[node_input] != position]
+    if others:
+        other = index.names[index.position[node.inputs[others[0]]]]
+        guesses.append(("swapped_inputs", f"That uses d{n}/d{other}, the derivative with respect "
+                        "to the other input: are the two derivatives swapped?",
+                        before + grad * node.local_grads[others[0]] * len(updates)))
+    guesses.append(("returned_forward", f"That uses the value of {n}, the op's output, not its "
+                    f"slope: the local derivative is d{n}/d{x}.",
+                    before + grad * node.data * len(updates)))
+    if node.op.arity == 1:
+        try:
+            wrong_local = node.op.local_grads(node.inputs[0].data, node.inputs[0].data)[0]
+        except (ArithmeticError, ValueError):
+            wrong_local = math.nan
+        guesses.append(("used_input_for_output", "The local derivative uses x where it needs out, "
+                        f"the op's output (out = {node.op.formula or node.op.name}).",
+                        before + grad * wrong_local))
+    guesses += [
+        ("factor_of_two", "Twice the right share: a factor 2 too many?", before + 2 * share),
+        ("factor_of_two", "Half the right share: a factor 2 missing?", before + share / 2),
+    ]
+    return guesses
