@@ -31,7 +31,7 @@ def handout_files(root: Path = ROOT, notebooks_only: bool = False) -> list[str]:
         listed = subprocess.run(["git", "-C", str(root), "ls-files"], check=True,
                                 capture_output=True, text=True).stdout.splitlines()
     except (OSError, subprocess.CalledProcessError) as error:
-        raise SystemExit(f"make_handout: {root} must be a git checkout (git ls-files failed: {error})")
+        raise SystemExit(f"make_handout: {root} must be a git checkout (git ls-files failed: {error})") from None
     if notebooks_only:
         return [path for path in listed if path.startswith("notebooks/")]
     return [path for path in listed if not path.startswith(LEFT_OUT)]
