@@ -30,7 +30,7 @@ from .value import Value
 from .waves import CONST, INPUT, MAX, OP, PARAM, REDRAWN, ReplayRefused, Tape
 
 __all__ = ["trace", "Traced", "TracedOutput", "TraceError", "detached_max", "redrawn_constants",
-           "guard", "traced_map", "flatten_results", "unflatten_numbers"]
+           "guard", "traced_map", "flatten_results", "unflatten_numbers", "numbers_of"]
 
 
 class TraceError(RuntimeError):
@@ -471,13 +471,13 @@ def traced_map(fn: Callable[..., object], rows: Sequence[Sequence[float]], chunk
         try:
             outputs = traced(part)
         except TraceError:
-            return numbers + [_numbers_of(fn(*(Value(x) for x in row))) for row in points[start:]]
+            return numbers + [numbers_of(fn(*(Value(x) for x in row))) for row in points[start:]]
         numbers += unflatten_numbers([o.data for o in outputs], shapes_by_size[len(part)])  # type: ignore[union-attr]
     return numbers
 
 
-def _numbers_of(result: object) -> object:
-    """An eager result as numbers: a Value's number, or a list of them."""
+def numbers_of(result: object) -> object:
+    """An eager result as numbers: a Value's number (a plain number as it is), or a list of them."""
     if isinstance(result, (list, tuple)):
-        return [_numbers_of(item) for item in result]
+        return [numbers_of(item) for item in result]
     return result.data if isinstance(result, Value) else result

@@ -111,7 +111,7 @@ def fit(model: Module, X: Sequence[Sequence[float]], y: Sequence, *,
     opt = _make_optimizer(optimizer, model, lr)
     rng = make_rng(seed, where="fit")
     if trace is None:
-        trace = _nn_own(model) and loss_fn in LABELS_AS_INPUTS
+        trace = made_of_nn_modules(model) and loss_fn in LABELS_AS_INPUTS
     forward = _TracedStep(model, inputs, labels, loss_fn, l2) if trace else _EagerStep(model, inputs, labels,
                                                                                       loss_fn, l2)
     history = History()
@@ -253,8 +253,9 @@ class _TracedStep:
         return total, unflatten_numbers([o.data for o in flat], self.shapes[len(batch)])
 
 
-def _nn_own(model: object) -> bool:
-    """Is ``model`` made only of glassgrad.nn's own modules (no data-dependent branches)?"""
+def made_of_nn_modules(model: object) -> bool:
+    """Is ``model`` made only of glassgrad.nn's own modules? Then tracing it is safe: they
+    make no Python decision on a number and keep no state a tape would not see."""
     return isinstance(model, Module) and all(type(m).__module__.startswith("glassgrad.nn.")
                                              for m in model.modules())
 

@@ -10,7 +10,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from glassgrad.engine import Op, Value, trace
-from glassgrad.engine.tape import TraceError
+from glassgrad.engine.tape import TraceError, traced_map
 from glassgrad.nn import MLP, binary_cross_entropy_with_logits, hinge, mse, softmax_cross_entropy
 from glassgrad.nn.losses import labels_as_inputs
 from strategies import Program, Step, glassgrad_apply, programs, reals
@@ -473,3 +473,24 @@ def test_one_hot_rows_name_each_class_and_bad_labels_are_refused_as_the_loss_ref
     with pytest.raises(ValueError, match="sample 0 has 2 logits but the labels name 3 classes"):
         labels_as_inputs(softmax_cross_entropy).loss([[Value(0.0), Value(1.0)]], [[0.0, 0.0, 1.0]])
     assert labels_as_inputs(lambda outputs, labels: outputs[0]) is None  # a loss of your own
+
+
+# ------------------------------------------------------------------ traced_map
+
+def test_traced_map_gives_the_eager_outputs_of_every_row_with_a_smaller_last_chunk():
+    model = MLP(2, [5, 3], seed=9)
+    rows = [[0.1 * i, -0.05 * i] for i in range(70)]  # chunks of 32, 32 and 6
+    outputs = traced_map(lambda *x: model(list(x)), rows)
+    assert outputs == [[v.data for v in model(row)] for row in rows]  # bit for bit
+    single = MLP(2, [4, 1], seed=9)
+    assert traced_map(lambda *x: single(list(x)), rows[:5]) == [single(row).data for row in rows[:5]]
+
+
+def test_traced_map_of_a_function_that_branches_on_data_computes_every_row_eagerly():
+    rows = [(2.0,), (-3.0,), (0.5,)]
+    assert traced_map(lambda v: v * 2.0 if v.data > 0 else -v, rows) == [4.0, 3.0, 1.0]
+
+
+def test_traced_map_outside_an_ops_domain_raises_the_eager_error():
+    with pytest.raises(ValueError, match=r"log\(-1.0\): log is defined only for x > 0"):
+        traced_map(lambda v: v.log(), [(1.0,), (2.0,)] * 20 + [(-1.0,)])
