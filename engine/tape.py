@@ -398,7 +398,9 @@ def trace(fn: Callable, static_argnums: Sequence[int] = ()) -> Traced:
       (drawn anew at every replay, e.g. dropout masks) and ``guard`` (records anew
       when a flag such as ``module.training`` changes);
     * whole numbers (labels, class indices) are part of the structure: new labels
-      record a new tape (up to 32 tapes are kept), so they are always right. So are
+      record a new tape (up to 32 tapes are kept), so they are always right; to replay
+      one tape for every batch, pass labels as floats instead, as ``nn.fit`` does (a
+      one-hot row for softmax cross-entropy: ``nn.losses.labels_as_inputs``). So are
       the arguments at ``static_argnums`` (jax.jit's name): passed to ``fn`` as they are,
       not as Values, e.g. regression targets for ``mse``, which takes plain numbers;
     * other Python state ``fn`` closes over (a plain float, a list's length) is baked

@@ -275,7 +275,7 @@ def _softmax_cross_entropy_of_one_hot(logits_per_sample: Sequence, one_hots: Seq
 
 
 def _mse_of_inputs(preds: Sequence, targets: Sequence) -> Value:
-    flat = []
+    flat: list[tuple] = []
     for pred, target in _zip_samples(preds, targets, "mse"):
         flat += _zip_samples(pred, target, "mse") if isinstance(target, (list, tuple)) else [(pred, target)]
     return _mean([_squared_error(pred, target) for pred, target in flat])

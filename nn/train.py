@@ -88,7 +88,7 @@ def fit(model: Module, X: Sequence[Sequence[float]], y: Sequence, *,
     lr_schedule  epoch (0, 1, ...) -> learning rate, set before each epoch, e.g.
                  ``lambda k: 1.0 - 0.9 * k / 100`` as in the classic demo.
     trace        True: every step replays a compiled tape (``glassgrad.engine.trace``):
-                 the eager numbers within rounding (history equal to about 1e-12), many
+                 the eager numbers to rounding (the same history, tested to 1e-9), many
                  times faster, one tape per batch size. False: the eager engine, a graph
                  of Values per step. None (the default): True for nn's own modules
                  trained with one of nn's losses, False for anything else (your own
@@ -245,11 +245,13 @@ class _TracedStep:
         if self.untraceable:
             return self.eager(batch)
         try:
-            total, *flat = self.traced([self.inputs[i] for i in batch], [self.labels[i] for i in batch])
+            results = self.traced([self.inputs[i] for i in batch], [self.labels[i] for i in batch])
         except TraceError as error:
             warnings.warn(f"fit: training eagerly, this model cannot be traced: {error}", stacklevel=3)
             self.untraceable = True
             return self.eager(batch)
+        assert isinstance(results, list)  # _flat_step returns a list of Values
+        total, *flat = results
         return total, unflatten_numbers([o.data for o in flat], self.shapes[len(batch)])
 
 
