@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import math
 import numbers
+from dataclasses import dataclass
 from typing import Callable, Iterable, Sequence
 
 from glassgrad.engine import Value
@@ -32,7 +33,7 @@ def mse(preds: Output | Sequence, targets: Number | Sequence) -> Value:
     mean is over every number. d/dp_i = 2 (p_i - t_i) / n.
     """
     pairs = _flat_pairs(preds, targets, "mse")
-    return _mean([(pred - float(target)) ** 2 for pred, target in pairs])
+    return _mean([_squared_error(pred, float(target)) for pred, target in pairs])
 
 
 def hinge(scores: Output | Sequence[Output], labels: Number | Sequence[Number]) -> Value:
@@ -42,11 +43,8 @@ def hinge(scores: Output | Sequence[Output], labels: Number | Sequence[Number]) 
     A sample costs nothing once its score is on the right side by a margin of 1.
     """
     pairs = _pairs(scores, labels, "hinge")
-    for i, (_, label) in enumerate(pairs):
-        if label not in (-1, 1):
-            raise ValueError(f"hinge: labels must be -1 or +1, got {label!r} at index {i}; "
-                             "map 0/1 labels with y*2 - 1 (fit(..., loss='hinge') does this)")
-    return _mean([_relu(1.0 - float(label) * score) for score, label in pairs])
+    _check_hinge_labels([label for _, label in pairs])
+    return _mean([_hinge_term(score, float(label)) for score, label in pairs])
 
 
 def binary_cross_entropy_with_logits(logits: Output | Sequence[Output],
@@ -60,11 +58,8 @@ def binary_cross_entropy_with_logits(logits: Output | Sequence[Output],
     z = +-1000). d/dz_i = (sigmoid(z_i) - y_i) / n.
     """
     pairs = _pairs(logits, labels, "binary_cross_entropy_with_logits")
-    for i, (_, label) in enumerate(pairs):
-        if not 0.0 <= label <= 1.0:
-            raise ValueError(f"binary_cross_entropy_with_logits: labels must be 0 or 1 "
-                             f"(or a probability in [0, 1]), got {label!r} at index {i}")
-    return _mean([_as_value(logit).softplus() - float(label) * logit for logit, label in pairs])
+    _check_bce_labels([label for _, label in pairs])
+    return _mean([_bce_term(logit, float(label)) for logit, label in pairs])
 
 
 def softmax_cross_entropy(logits_per_sample: Sequence[Output] | Sequence[Sequence[Output]],
@@ -90,9 +85,7 @@ def softmax_cross_entropy(logits_per_sample: Sequence[Output] | Sequence[Sequenc
                 or not 0 <= target < len(logits):
             raise ValueError(f"softmax_cross_entropy: sample {i} has {len(logits)} logits, so its "
                              f"class index must be a whole number in 0..{len(logits) - 1}, got {target!r}")
-        shift = detached_max(logits)  # a constant; a traced replay recomputes it
-        exp_sum = _sum([_as_value(z - shift).exp() for z in logits])
-        losses.append(shift + exp_sum.log() - logits[int(target)])
+        losses.append(_log_sum_exp(logits) - logits[int(target)])
     return _mean(losses)
 
 
@@ -129,14 +122,53 @@ def _pairs(outputs: object, targets: object, loss: str) -> list[tuple]:
     """(output, target) per sample; a lone output and target make a batch of one."""
     if not isinstance(targets, (list, tuple)) and not _is_array(targets):
         return [(outputs, _number(targets, loss))]
+    return [(output, _number(target, loss) if not _is_sequence(target) else target)
+            for output, target in _zip_samples(outputs, targets, loss)]
+
+
+def _zip_samples(outputs: object, targets: object, loss: str) -> list[tuple]:
+    """(output, target) per sample, the two lists checked to have one and the same length."""
     outputs, targets = list(outputs), list(targets)  # type: ignore[call-overload]
     if len(outputs) != len(targets):
         raise ValueError(f"{loss}: {len(outputs)} outputs but {len(targets)} targets; "
                          "give one target per output")
     if not outputs:
         raise ValueError(f"{loss}: no samples (empty lists); the mean of nothing is undefined")
-    return [(output, _number(target, loss) if not _is_sequence(target) else target)
-            for output, target in zip(outputs, targets)]
+    return list(zip(outputs, targets))
+
+
+def _check_hinge_labels(labels: list) -> None:
+    for i, label in enumerate(labels):
+        if label not in (-1, 1):
+            raise ValueError(f"hinge: labels must be -1 or +1, got {label!r} at index {i}; "
+                             "map 0/1 labels with y*2 - 1 (fit(..., loss='hinge') does this)")
+
+
+def _check_bce_labels(labels: list) -> None:
+    for i, label in enumerate(labels):
+        if not 0.0 <= label <= 1.0:
+            raise ValueError(f"binary_cross_entropy_with_logits: labels must be 0 or 1 "
+                             f"(or a probability in [0, 1]), got {label!r} at index {i}")
+
+
+# The loss of one sample, for a label that is a plain number (eager) or an input Value (traced).
+
+def _squared_error(pred: Output, target: Output) -> Value:
+    return (pred - target) ** 2  # type: ignore[return-value]
+
+
+def _hinge_term(score: Output, label: Output) -> Value:
+    return _relu(1.0 - label * score)
+
+
+def _bce_term(logit: Output, label: Output) -> Value:
+    return _as_value(logit).softplus() - label * logit
+
+
+def _log_sum_exp(logits: list) -> Value:
+    """log(sum_j e^{z_j}) = m + log(sum_j e^{z_j - m}), m = max_j z_j: no e^{...} overflows."""
+    shift = detached_max(logits)  # a constant; a traced replay recomputes it
+    return shift + _sum([_as_value(z - shift).exp() for z in logits]).log()
 
 
 def _flat_pairs(outputs: object, targets: object, loss: str) -> list[tuple]:
@@ -188,3 +220,83 @@ def _sum(terms: Sequence[Output]) -> Value:
 
 def _mean(terms: Sequence[Output]) -> Value:
     return _sum(terms) / len(terms)
+
+
+# ------------------------------------------------ labels as numbers, for a traced step
+#
+# A traced training step (nn.fit with trace=True) replays one tape for every batch. A
+# whole-number label cannot be an input of a tape: softmax cross-entropy uses it to pick
+# a node (z_c), the other losses turn it into a constant. So fit passes every label as
+# floats, a one-hot row for softmax cross-entropy, and computes the loss from those:
+#
+#     - z_c  =  - sum_j t_j z_j      with t the one-hot row of c (t_c = 1, else 0)
+#
+# The same numbers as the loss of the labels, the same gradients (d/dz_j = -t_j).
+
+
+@dataclass(frozen=True)
+class LabelsAsInputs:
+    """How one loss takes its labels as the float inputs of a traced step."""
+
+    encode: Callable[[list], list]                  # labels -> floats, checked as the loss checks them
+    loss: Callable[[Sequence, Sequence], Value]     # (outputs, encoded labels, maybe Values) -> loss
+
+
+def labels_as_inputs(loss_fn: Callable[..., Value]) -> LabelsAsInputs | None:
+    """The ``LabelsAsInputs`` of one of the losses above, or None for any other function."""
+    return LABELS_AS_INPUTS.get(loss_fn)
+
+
+def _encode_numbers(labels: list, loss: str) -> list:
+    """Each label (a number, or a list of numbers for several outputs) as float(s)."""
+    return [[float(_number(t, loss)) for t in label] if _is_sequence(label) else float(_number(label, loss))
+            for label in labels]
+
+
+def _encode_one_hot(labels: list) -> list[list[float]]:
+    for i, label in enumerate(labels):
+        if isinstance(label, bool) or not isinstance(label, numbers.Integral) or label < 0:
+            raise ValueError(f"softmax_cross_entropy: class indices must be whole numbers 0, 1, 2, ...; "
+                             f"got {label!r} at index {i}")
+    classes = max(labels) + 1
+    return [[1.0 if j == label else 0.0 for j in range(classes)] for label in labels]
+
+
+def _softmax_cross_entropy_of_one_hot(logits_per_sample: Sequence, one_hots: Sequence) -> Value:
+    losses = []
+    for i, (logits, one_hot) in enumerate(_zip_samples(logits_per_sample, one_hots, "softmax_cross_entropy")):
+        logits = list(logits)
+        if len(one_hot) > len(logits):
+            raise ValueError(f"softmax_cross_entropy: sample {i} has {len(logits)} logits but the labels "
+                             f"name {len(one_hot)} classes; give the model one output per class")
+        picked = _sum([t * z for t, z in zip(one_hot, logits)])  # = z_c: the other terms are 0
+        losses.append(_log_sum_exp(logits) - picked)
+    return _mean(losses)
+
+
+def _mse_of_inputs(preds: Sequence, targets: Sequence) -> Value:
+    flat: list[tuple] = []
+    for pred, target in _zip_samples(preds, targets, "mse"):
+        flat += _zip_samples(pred, target, "mse") if isinstance(target, (list, tuple)) else [(pred, target)]
+    return _mean([_squared_error(pred, target) for pred, target in flat])
+
+
+def _encode_checked(check: Callable[[list], None], loss: str) -> Callable[[list], list]:
+    def encode(labels: list) -> list:
+        check(labels)
+        return _encode_numbers(labels, loss)
+    return encode
+
+
+LABELS_AS_INPUTS: dict[Callable[..., Value], LabelsAsInputs] = {
+    mse: LabelsAsInputs(lambda labels: _encode_numbers(labels, "mse"), _mse_of_inputs),
+    hinge: LabelsAsInputs(
+        _encode_checked(_check_hinge_labels, "hinge"),
+        lambda scores, labels: _mean([_hinge_term(s, t) for s, t in _zip_samples(scores, labels, "hinge")])),
+    binary_cross_entropy_with_logits: LabelsAsInputs(
+        _encode_checked(_check_bce_labels, "binary_cross_entropy_with_logits"),
+        lambda logits, labels: _mean([_bce_term(z, t) for z, t in
+                                      _zip_samples(logits, labels, "binary_cross_entropy_with_logits")])),
+    softmax_cross_entropy: LabelsAsInputs(_encode_one_hot, _softmax_cross_entropy_of_one_hot),
+}
+

@@ -29,6 +29,7 @@ import random
 from typing import Callable, Sequence
 
 from glassgrad.engine import Value
+from glassgrad.engine.tape import detached_max
 
 from .arguments import choose_one, whole_number
 from .layers import ACTIVATIONS, Dropout, Neuron
@@ -64,7 +65,7 @@ def softmax(scores: Sequence[Value]) -> list[Value]:
     Subtracting m (a plain number) changes nothing mathematically and keeps every
     e^(...) in (0, 1], so no logits overflow. The outputs are positive and sum to 1.
     """
-    shift = max(z.data for z in scores)
+    shift = detached_max(scores)  # a constant; a traced replay recomputes it
     exps = [(z - shift).exp() for z in scores]
     total = exps[0]
     for e in exps[1:]:

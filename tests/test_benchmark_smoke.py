@@ -220,7 +220,8 @@ def test_a_tiny_tape_run_prints_the_tape_table_with_every_row_and_target():
     summary = {"glassgrad": {"step": 0.1}, "micrograd": {"step": 1.0}}
     report = bench.render_tape(tape_results, summary, sizes, markdown=True)
     for text in ("glassgrad traced (replay)", "the one-time recording", "plain floats",
-                 "digits step 1 x 64-128-64-10: eager", "bytes per tape node"):
+                 "digits step 1 x 64-128-64-10: eager", "bytes per tape node",
+                 "nn.fit on 3 moons in batches of 32, mean epoch of 10, trace=True"):
         assert text in report
     for text, _ in bench.TAPE_TARGETS:
         assert text in report

@@ -175,3 +175,15 @@ def test_demo_refuses_an_output_path_that_is_a_file(capsys, tmp_path):
         main([*TINY, "-o", str(a_file)])
     assert "is a file" in capsys.readouterr().err
     assert a_file.read_text() == "keep me"
+
+
+def test_demo_trains_through_one_compiled_tape_and_draws_a_200_point_grid(capsys, tmp_path, monkeypatch):
+    import glassgrad.nn.train as train
+    import glassgrad.viz.plots as plots
+    made, grids = [], []
+    real_trace, real_grid = train.trace_fn, plots.decision_grid
+    monkeypatch.setattr(train, "trace_fn", lambda *a, **k: made.append(real_trace(*a, **k)) or made[-1])
+    monkeypatch.setattr(plots, "decision_grid", lambda *a, **k: grids.append(real_grid(*a, **k)) or grids[-1])
+    assert main(["--epochs", "3", "--no-progress", "-o", str(tmp_path)]) == 0
+    assert len(made) == 1 and made[0].recordings == 1  # full batch: one tape, replayed every epoch
+    assert len(grids[0].xs) == 200

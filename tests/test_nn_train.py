@@ -1,4 +1,5 @@
 """fit, History, predict and accuracy on small, fast problems."""
+import functools
 import math
 
 import pytest
@@ -160,3 +161,77 @@ def test_fit_that_cannot_classify_fails_before_changing_the_model() -> None:
         nn.fit(model, [[0], [1], [2], [3]], [0, 1, 2, 3], loss=lambda o, t: nn.mse(o, t),
                progress=False)
     assert model.state_dict() == before
+
+
+# ------------------------------------------------------------ trace=True / False
+
+def _recording_traces(monkeypatch):
+    """Every Traced that fit makes, to count its tapes."""
+    import glassgrad.nn.train as train
+    made = []
+
+    def recording_trace(fn, static_argnums=()):
+        made.append(train_trace(fn, static_argnums))
+        return made[-1]
+    train_trace = train.trace_fn
+    monkeypatch.setattr(train, "trace_fn", recording_trace)
+    return made
+
+
+@pytest.mark.parametrize("loss, outputs, labels", [
+    ("hinge", 1, None), ("bce", 1, None), ("mse", 1, None), ("softmax_cross_entropy", 2, None),
+    ("softmax_cross_entropy", 3, [i % 3 for i in range(30)]), ("mse", 1, [0.1 * i for i in range(30)]),
+])
+def test_traced_and_eager_fit_give_the_same_history_with_dropout_and_a_smaller_last_batch(
+        monkeypatch, loss, outputs, labels):
+    X, y = make_moons(30, noise=0.1, seed=0)
+    y = y if labels is None else labels
+    histories = []
+    for trace in (False, True):
+        made = _recording_traces(monkeypatch)
+        model = MLP(2, [6, 6, outputs], seed=0, dropout=0.2)
+        histories.append(fit(model, X, y, loss=loss, lr=0.1, epochs=4, batch_size=8, l2=1e-3,
+                             seed=1, progress=False, trace=trace))
+        assert len(made) == trace  # eager mode makes no tape
+    eager, traced = histories
+    assert traced.loss == pytest.approx(eager.loss, rel=1e-9, abs=1e-12)
+    assert traced.accuracy == pytest.approx(eager.accuracy, nan_ok=True)
+    assert made[0].recordings == 2  # batches of 8 and the last of 6: labels never re-record
+
+
+def test_fit_traces_nn_modules_and_nn_losses_by_default_and_nothing_else(monkeypatch, moons):
+    X, y = moons
+    made = _recording_traces(monkeypatch)
+    fit(MLP(2, [4, 1], seed=0), X, y, epochs=1, progress=False)
+    assert len(made) == 1
+    fit(MLP(2, [4, 1], seed=0), X, y, loss=functools.partial(hinge), epochs=1, progress=False)
+
+    class Mine(MLP):  # your own module: it could keep Python state a tape would not see
+        pass
+    fit(Mine(2, [4, 1], seed=0), X, y, epochs=1, progress=False)
+    assert len(made) == 1
+
+
+class _BranchesOnData(MLP):
+    def __call__(self, x):
+        out = super().__call__(x)
+        return out if out.data > 0 else out * 0.5  # a Python decision on a number
+
+
+def test_a_model_that_cannot_be_traced_trains_eagerly_with_a_one_line_warning(moons):
+    X, y = moons
+    with pytest.warns(UserWarning) as warned:
+        traced = fit(_BranchesOnData(2, [4, 1], seed=0), X, y, epochs=3, progress=False, trace=True)
+    assert len(warned) == 1
+    message = str(warned[0].message)
+    assert "training eagerly, this model cannot be traced" in message and "reads" in message
+    assert "\n" not in message
+    eager = fit(_BranchesOnData(2, [4, 1], seed=0), X, y, epochs=3, progress=False, trace=False)
+    assert traced.loss == eager.loss
+
+
+def test_a_custom_loss_can_be_traced_with_its_labels_as_they_are(moons):
+    X, y = moons
+    histories = [fit(MLP(2, [4, 1], seed=0), X, y, loss=functools.partial(hinge), lr=0.1, epochs=3,
+                     progress=False, trace=trace).loss for trace in (False, True)]
+    assert histories[1] == pytest.approx(histories[0], rel=1e-9)

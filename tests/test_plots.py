@@ -401,3 +401,37 @@ def test_a_new_figure_shows_itself_as_png_in_jupyter_without_pyplot() -> None:
     figure = plot_activation(lambda x: x.tanh())
     data, _ = formatters.DisplayFormatter().format(figure)
     assert data["image/png"].startswith(b"\x89PNG\r\n\x1a\n")
+
+
+# ------------------------------------------------ traced forwards for nn's modules
+
+
+def test_a_traced_decision_grid_of_an_nn_model_has_the_eager_class_at_every_point():
+    nn = pytest.importorskip("glassgrad.nn")
+    model = nn.MLP(2, [8, 8, 3], seed=2, dropout=0.3)  # eval mode inside: no dropout
+    grid = decision_grid(model, SQUARE, resolution=23)
+    model.eval()
+    eager = [[predicted_class(model([x1, x2])) for x1 in grid.xs] for x2 in grid.ys]
+    assert grid.classes == eager and len({c for row in eager for c in row}) > 1
+    assert model.training is False and model.train().training
+
+
+def test_the_default_grid_is_200_points_a_side_for_nn_models_and_60_for_functions():
+    nn = pytest.importorskip("glassgrad.nn")
+    assert len(decision_grid(nn.MLP(2, [4, 1], seed=0), SQUARE).xs) == 200
+    assert len(decision_grid(line_above_diagonal, SQUARE).xs) == 60
+
+
+def test_the_loss_surface_of_a_function_that_cannot_be_traced_is_drawn_point_by_point():
+    def kinked(w1: Value, w2: Value) -> Value:
+        return w1 * w1 + (w2 if w2.data > 0 else -w2)  # a Python branch: refused by trace
+
+    figure = plot_loss_surface(kinked, bounds=((-1.0, 1.0), (-1.0, 1.0)), resolution=9)
+    assert figure.axes[0].collections  # the contour map is drawn
+    from glassgrad.engine.tape import traced_map
+    assert traced_map(kinked, [(0.5, -0.5), (-1.0, 0.25)]) == [0.75, 1.25]  # eager numbers
+
+
+def test_the_loss_surface_outside_the_domain_names_the_point_as_eager_mode_does():
+    with pytest.raises(ValueError, match=r"the loss fails at \(-1.0, -1.0\): log\(-1.0\)"):
+        plot_loss_surface(lambda w1, w2: w1.log() + w2, bounds=((-1.0, 1.0), (-1.0, 1.0)), resolution=3)

@@ -10,8 +10,9 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from glassgrad.engine import Op, Value, trace
-from glassgrad.engine.tape import TraceError
-from glassgrad.nn import MLP, mse, softmax_cross_entropy
+from glassgrad.engine.tape import TraceError, traced_map
+from glassgrad.nn import MLP, binary_cross_entropy_with_logits, hinge, mse, softmax_cross_entropy
+from glassgrad.nn.losses import labels_as_inputs
 from strategies import Program, Step, glassgrad_apply, programs, reals
 
 
@@ -417,3 +418,79 @@ def test_program_with_a_node_used_twice_in_one_op_is_exact():
     out = traced([1.5, 2.0])
     out.backward()
     assert out.input_grads() == eager_run(program, [1.5, 2.0])[1]
+
+
+# ------------------------------------------ labels as float inputs (nn.fit's traced step)
+
+LABELLED = [  # loss, outputs per sample, labels as fit prepares them
+    (mse, 1, [1, 0, 1, 0.5]),
+    (mse, 2, [[1.0, -0.5], [0.0, 2.0], [0.25, 0.0], [-1.0, 1.0]]),
+    (hinge, 1, [1, -1, -1, 1]),
+    (binary_cross_entropy_with_logits, 1, [1, 0, 0.25, 1]),
+    (softmax_cross_entropy, 3, [2, 0, 1, 2]),
+    (softmax_cross_entropy, 4, [2, 0, 1, 2]),  # a class no label names: a shorter one-hot
+]
+
+
+def _eager_loss_and_grads(model, loss_fn, X, labels):
+    model.zero_grad()
+    loss = loss_fn([model(x) for x in X], labels)
+    loss.backward()
+    return loss.data, [p.grad for p in model.parameters()]
+
+
+@pytest.mark.parametrize("loss_fn, outputs, labels", LABELLED)
+def test_labels_as_float_inputs_give_the_eager_loss_and_every_gradient(loss_fn, outputs, labels):
+    model = MLP(3, [5, outputs], seed=8)
+    X = [[0.1, 0.2, 0.3], [-0.5, 0.4, 1.0], [1.5, -0.2, 0.0], [0.3, 0.3, -0.9]]
+    form = labels_as_inputs(loss_fn)
+    value, grads = _eager_loss_and_grads(model, loss_fn, X, labels)
+    eager_form = _eager_loss_and_grads(model, form.loss, X, [_as_values(t) for t in form.encode(labels)])
+    traced = trace(lambda X, t: form.loss([model(x) for x in X], t))
+    traced(X, form.encode(labels[::-1]))  # records on other labels
+    model.zero_grad()
+    out = traced(X, form.encode(labels))
+    out.backward()
+    for ours_value, ours_grads in (eager_form, (out.data, [p.grad for p in model.parameters()])):
+        assert math.isclose(ours_value, value, rel_tol=1e-12, abs_tol=1e-12)
+        scale = 1.0 + sum(abs(g) for g in grads)
+        assert all(agree(a, b, scale) for a, b in zip(ours_grads, grads)), (ours_grads, grads)
+    assert traced.recordings == 1  # new labels are new numbers, not a new tape
+
+
+def _as_values(target):
+    return [Value(t) for t in target] if isinstance(target, list) else Value(target)
+
+
+def test_one_hot_rows_name_each_class_and_bad_labels_are_refused_as_the_loss_refuses_them():
+    assert labels_as_inputs(softmax_cross_entropy).encode([2, 0]) == [[0.0, 0.0, 1.0], [1.0, 0.0, 0.0]]
+    with pytest.raises(ValueError, match="class indices must be whole numbers 0, 1, 2, ...; got -1 at index 1"):
+        labels_as_inputs(softmax_cross_entropy).encode([0, -1])
+    with pytest.raises(ValueError, match=r"hinge: labels must be -1 or \+1, got 0 at index 0"):
+        labels_as_inputs(hinge).encode([0, 1])
+    with pytest.raises(ValueError, match="labels must be 0 or 1"):
+        labels_as_inputs(binary_cross_entropy_with_logits).encode([2])
+    with pytest.raises(ValueError, match="sample 0 has 2 logits but the labels name 3 classes"):
+        labels_as_inputs(softmax_cross_entropy).loss([[Value(0.0), Value(1.0)]], [[0.0, 0.0, 1.0]])
+    assert labels_as_inputs(lambda outputs, labels: outputs[0]) is None  # a loss of your own
+
+
+# ------------------------------------------------------------------ traced_map
+
+def test_traced_map_gives_the_eager_outputs_of_every_row_with_a_smaller_last_chunk():
+    model = MLP(2, [5, 3], seed=9)
+    rows = [[0.1 * i, -0.05 * i] for i in range(70)]  # chunks of 32, 32 and 6
+    outputs = traced_map(lambda *x: model(list(x)), rows)
+    assert outputs == [[v.data for v in model(row)] for row in rows]  # bit for bit
+    single = MLP(2, [4, 1], seed=9)
+    assert traced_map(lambda *x: single(list(x)), rows[:5]) == [single(row).data for row in rows[:5]]
+
+
+def test_traced_map_of_a_function_that_branches_on_data_computes_every_row_eagerly():
+    rows = [(2.0,), (-3.0,), (0.5,)]
+    assert traced_map(lambda v: v * 2.0 if v.data > 0 else -v, rows) == [4.0, 3.0, 1.0]
+
+
+def test_traced_map_outside_an_ops_domain_raises_the_eager_error():
+    with pytest.raises(ValueError, match=r"log\(-1.0\): log is defined only for x > 0"):
+        traced_map(lambda v: v.log(), [(1.0,), (2.0,)] * 20 + [(-1.0,)])

@@ -67,7 +67,8 @@ def main(argv: list[str] | None = None) -> int:
     started = time.perf_counter()
     history = fit(model, X, y, loss=loss, optimizer="sgd", lr=args.lr, epochs=args.epochs,
                   l2=L2_PENALTY, lr_schedule=_linear_decay(args.lr, final_lr, args.epochs),
-                  seed=args.seed, progress=not args.no_progress)
+                  seed=args.seed, progress=not args.no_progress,
+                  trace=True)  # each step replays one compiled tape (glassgrad.engine.trace)
     seconds = time.perf_counter() - started
     print(f"trained in {seconds:.1f} s: final loss {history.loss[-1]:.4f}, "
           f"training accuracy {accuracy(model, X, y, loss=loss):.1%}")
@@ -96,7 +97,8 @@ def _draw(model, X: list[list[float]], y: list[int], history, *, neuron, point: 
     # The stepper replays backward on this graph and puts every grad back afterwards.
     neuron_output = neuron([Value(x, label=f"x{i}") for i, x in enumerate(point)])
     loss_curve = plot_history(history)
-    boundary = plot_decision_boundary(model, X, y)  # read as fit trained it (model.loss_fn)
+    # read as fit trained it (model.loss_fn), on a 200 x 200 grid through a traced forward
+    boundary = plot_decision_boundary(model, X, y)
     for figure in (loss_curve, boundary):
         figure.suptitle(title, fontsize="medium")
     return {

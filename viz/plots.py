@@ -31,8 +31,10 @@ from matplotlib.figure import Figure, SubFigure
 from matplotlib.ticker import MaxNLocator
 
 from glassgrad.engine import Value, kept_gradients, topological_order
+from glassgrad.engine.tape import numbers_of, traced_map
 from glassgrad.nn.predictions import (ClassRule, class_labels, class_rule, evaluation_mode,
                                       model_loss, prepare_labels)
+from glassgrad.nn.train import made_of_nn_modules
 
 # One colour per class (colour-blind friendly), for regions and points alike.
 CLASS_COLOURS = ("#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd",
@@ -173,28 +175,43 @@ def decision_grid(
     model: Callable[[list[float]], object],
     X: Sequence[Sequence[float]],
     *,
-    resolution: int = 60,
+    resolution: int | None = None,
     padding: float = 0.15,
     rule: ClassRule | None = None,
 ) -> DecisionGrid:
-    """Evaluate a 2-D classifier on a ``resolution`` x ``resolution`` grid around ``X``.
+    """Evaluate a 2-D classifier on a ``resolution`` x ``resolution`` grid around ``X``
+    (default: 200 for a model made of nn's modules, else 60).
 
     The grid spans the data's bounding box widened by ``padding`` times its extent on
-    each side. ``model`` is called once per grid point on a list of two plain floats
-    (so no gradients are involved), in eval mode (Dropout off), and its output read by
-    ``rule`` (default: ``nn.class_rule(model)``, labels 0/1). The
-    engine builds a small graph for every call: the default 60 x 60 = 3600 calls take
-    about a second for an MLP(2, [16, 16, 1]), and the time grows with resolution**2.
+    each side. ``model`` is evaluated at every grid point on a list of two numbers (no
+    gradients are involved), in eval mode (Dropout off), and its output read by ``rule``
+    (default: ``nn.class_rule(model)``, labels 0/1). A model made of nn's modules runs
+    as a traced forward (``engine.tape.traced_map``: one small tape, replayed in NumPy),
+    so the 200 x 200 grid of an MLP(2, [16, 16, 1]) takes about a second, where a graph
+    of Values per point would take a minute. Any other model (a function of your own)
+    is called point by point on plain floats, as it expects, on a 60 x 60 grid.
     """
     points = _points_2d(X, "decision_grid")
+    if resolution is None:
+        resolution = 200 if made_of_nn_modules(model) else 60
     if not isinstance(resolution, int) or resolution < 2:
         raise ValueError(f"decision_grid: resolution must be an int >= 2, got {resolution!r}")
     xs = _grid_axis([p[0] for p in points], padding, resolution)
     ys = _grid_axis([p[1] for p in points], padding, resolution)
     rule = rule or class_rule(model)
-    with evaluation_mode(model):
-        classes = [[rule.index(model([x1, x2])) for x1 in xs] for x2 in ys]
+    outputs = _outputs_of(model, [(x1, x2) for x2 in ys for x1 in xs])
+    classes = [[rule.index(output) for output in outputs[row * resolution:(row + 1) * resolution]]
+               for row in range(resolution)]
     return DecisionGrid(xs, ys, classes)
+
+
+def _outputs_of(model: Callable[[list[float]], object], points: Sequence[Sequence[float]]) -> list:
+    """``model(list(point))`` at every point, as numbers (a float or a list of floats per
+    point), in eval mode; through a traced forward for nn's own modules."""
+    with evaluation_mode(model):
+        if made_of_nn_modules(model):
+            return traced_map(lambda *x: model(list(x)), points)
+        return [numbers_of(model(list(point))) for point in points]
 
 
 def _points_2d(X: Sequence[Sequence[float]], where: str) -> list[tuple[float, float]]:
@@ -221,7 +238,7 @@ def plot_decision_boundary(
     y: Sequence[int],
     ax: Axes | None = None,
     *,
-    resolution: int = 60,
+    resolution: int | None = None,
     padding: float = 0.15,
     loss: str | Callable[..., Value] | None = None,
 ) -> Figure | SubFigure:
@@ -240,8 +257,7 @@ def plot_decision_boundary(
     points = _points_2d(X, "plot_decision_boundary")
     if len(y) != len(points):
         raise ValueError(f"plot_decision_boundary: {len(points)} samples in X but {len(y)} labels in y")
-    with evaluation_mode(model):
-        outputs = [model(list(point)) for point in points]
+    outputs = _outputs_of(model, points)
     one_score = not isinstance(outputs[0], Sequence) or len(outputs[0]) == 1
     given = prepare_labels(y, len(points), model_loss(model, loss), where="plot_decision_boundary")
     rule = class_rule(model, loss, class_labels(given) if one_score else (0, 1))
@@ -381,7 +397,8 @@ def plot_loss_surface(
     ``gradient_descent_path``; with neither, only the surface is drawn. ``bounds`` is
     ``(low, high)`` for one parameter or ``((low1, high1), (low2, high2))`` for two;
     the default frames the path. ``resolution`` defaults to 200 points for a curve and a
-    60 x 60 grid for a contour map.
+    200 x 200 grid for a contour map, evaluated through a traced ``fn``
+    (``engine.tape.traced_map``), or point by point if ``fn`` cannot be traced.
     """
     if path is not None and start is not None:
         raise ValueError("plot_loss_surface: give path= or start=, not both")
@@ -409,21 +426,27 @@ def plot_loss_surface(
                 "Choose bounds= inside the function's domain"
             ) from error
 
+    def losses_at(points: list[tuple[float, ...]]) -> list[float]:
+        try:
+            return traced_map(fn, points)
+        except (OverflowError, ValueError, ZeroDivisionError):
+            return [loss_at(*point) for point in points]  # eager: names the point where it fails
+
     figure, ax = _figure_and_axes(ax)
+    count = resolution or 200
     if n_params == 1:
         (low, high), = ranges
-        count = resolution or 200
         ws = [low + (high - low) * i / (count - 1) for i in range(count)]
-        ax.plot(ws, [loss_at(w) for w in ws], color=CLASS_COLOURS[0], label="loss")
+        ax.plot(ws, losses_at([(w,) for w in ws]), color=CLASS_COLOURS[0], label="loss")
         ax.set_xlabel(names[0])
         ax.set_ylabel("loss")
         path_xs, path_ys = [p[0] for p in points], [loss_at(p[0]) for p in points]
     else:
-        count = resolution or 60
         (low1, high1), (low2, high2) = ranges
         w1s = [low1 + (high1 - low1) * i / (count - 1) for i in range(count)]
         w2s = [low2 + (high2 - low2) * i / (count - 1) for i in range(count)]
-        losses = [[loss_at(w1, w2) for w1 in w1s] for w2 in w2s]
+        flat = losses_at([(w1, w2) for w2 in w2s for w1 in w1s])
+        losses = [flat[row * count:(row + 1) * count] for row in range(count)]
         filled = ax.contourf(w1s, w2s, losses, levels=20, cmap="viridis")
         ax.contour(w1s, w2s, losses, levels=20, colors="white", linewidths=0.4, alpha=0.6)
         figure.colorbar(filled, ax=ax, label="loss")

@@ -11,8 +11,9 @@ In one run it measures, for every library, the workloads of ``workloads.py``:
 and prints one table, with ratios against micrograd and the project's targets; then
 4. the compiled tape (``tape_workloads.py``): the moons step traced (replay, and the
    one-time recording apart), the same step in plain floats with a hand-written
-   backward, the digits step (64 -> 128 -> 64 -> 10, batch 32) eager vs traced, and
-   the tape's bytes per node, in a second table with the tape's targets.
+   backward, the digits step (64 -> 128 -> 64 -> 10, batch 32) eager vs traced, one
+   epoch of ``nn.fit`` with trace=False vs trace=True, and the tape's bytes per node,
+   in a second table with the tape's targets.
 
 Each measurement runs in a fresh Python process that imports only the library it
 measures: PyTorch alone adds ~150,000 objects that every full garbage collection has
@@ -186,6 +187,8 @@ TAPE_TASKS = {  # label -> the task (plus sizes) measured in a fresh process
     "moons floats": {"workload": "floats_train", "library": "glassgrad"},
     "digits eager": {"workload": "digits", "library": "glassgrad", "traced": False},
     "digits traced": {"workload": "digits", "library": "glassgrad", "traced": True},
+    "fit eager": {"workload": "fit_epoch", "library": "glassgrad", "traced": False},
+    "fit traced": {"workload": "fit_epoch", "library": "glassgrad", "traced": True},
 }
 
 TAPE_TARGETS = (
@@ -204,7 +207,7 @@ def run_tape_benchmarks(sizes: Sizes, report: Callable[[str], None] = lambda _: 
         report(f"tape: {label} ...")
         task = {**task, "n_points": sizes.n_points, "steps": sizes.steps, "warmup": sizes.warmup,
                 "batch": sizes.digits_batch, "clock": clock}
-        if task["workload"] == "digits":
+        if task["workload"] in ("digits", "fit_epoch"):
             task["steps"] = sizes.digits_steps
         results[label] = run_in_fresh_process(task, sizes.timeout_seconds)
     return results
@@ -220,7 +223,10 @@ def render_tape(tape_results: dict, summary: dict, sizes: Sizes, markdown: bool)
     times = {"eager": summary.get("glassgrad", {}).get("step"), "traced": median("moons traced"),
              "micrograd": summary.get("micrograd", {}).get("step"),
              "torch": summary.get("torch 0-d float64", {}).get("step"), "floats": median("moons floats"),
-             "digits eager": median("digits eager"), "digits traced": median("digits traced")}
+             "digits eager": median("digits eager"), "digits traced": median("digits traced"),
+             "fit eager": median("fit eager"), "fit traced": median("fit traced"),
+             "fit eager, of ten": tape_results.get("fit eager", {}).get("epoch_of_ten"),
+             "fit traced, of ten": tape_results.get("fit traced", {}).get("epoch_of_ten")}
     moons = [("glassgrad eager", times["eager"]), ("glassgrad traced (replay)", times["traced"]),
              ("glassgrad traced: the one-time recording", traced.get("trace_seconds", traced.get("error"))),
              ("micrograd 0.1.0", times["micrograd"]), ("torch 0-d float64", times["torch"]),
@@ -230,7 +236,14 @@ def render_tape(tape_results: dict, summary: dict, sizes: Sizes, markdown: bool)
     rows += [[f"digits step {sizes.digits_batch} x 64-128-64-10: {label}", _number(times[key]),
               "-", _ratio(times["digits eager"], times[key]).strip(" ()")]
              for label, key in (("eager", "digits eager"), ("traced (replay)", "digits traced"))]
-    header = ["compiled tape", "seconds (median)", "micrograd / this", "plain floats / this (digits: eager / this)"]
+    fit_rows = (("one epoch, trace=False", "fit eager", "fit eager"),
+                ("one epoch, trace=True (recording included)", "fit traced", "fit eager"),
+                ("mean epoch of 10, trace=False", "fit eager, of ten", "fit eager, of ten"),
+                ("mean epoch of 10, trace=True", "fit traced, of ten", "fit eager, of ten"))
+    rows += [[f"nn.fit on {sizes.n_points} moons in batches of 32, {label}", _number(times[key]),
+              "-", _ratio(times[eager], times[key]).strip(" ()")] for label, key, eager in fit_rows]
+    header = ["compiled tape", "seconds (median)", "micrograd / this",
+              "plain floats / this (digits, fit: eager / this)"]
     nodes = traced.get("tape_nodes")
     notes = [f"Tape of the moons step: {nodes:,} nodes in {traced['waves']} waves, "
              f"{traced['tape_bytes'] / nodes:.1f} bytes per tape node (its NumPy arrays, after a replay "

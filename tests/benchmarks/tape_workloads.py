@@ -6,7 +6,10 @@
 * ``floats_train``: the same step in plain Python floats with a hand-written backward:
   the floor that any per-number Python code must pay;
 * ``digits``: one training step (forward, softmax cross-entropy, backward, SGD) of
-  nn.MLP(64, [128, 64, 10]) on a batch of 32 random 8x8 "images", eager or traced.
+  nn.MLP(64, [128, 64, 10]) on a batch of 32 random 8x8 "images", eager or traced;
+* ``fit_epoch``: ``nn.fit`` on the moons (MLP(2, [16, 16, 1]), hinge, batches of 32),
+  ``trace=False`` or ``trace=True``: one epoch (the recording of its two tapes included,
+  so about even) and the mean epoch of ten (recorded once, replayed after).
 """
 from __future__ import annotations
 
@@ -151,3 +154,22 @@ def time_digits(batch: int, steps: int, traced: bool, clock: Clock) -> dict:
     step()  # eager: a warm-up; traced: the recording
     first = clock() - start
     return {"seconds": _timed(step, steps, 0, clock), "first_seconds": first}
+
+
+# ------------------------------------------------------------- a whole epoch of nn.fit
+
+
+def time_fit_epoch(n_points: int, steps: int, traced: bool, clock: Clock) -> dict:
+    """Seconds of ``steps`` separate ``nn.fit(..., epochs=1)`` calls (each records its
+    tapes anew), and of one ``fit(..., epochs=10)`` call divided by 10 (records once)."""
+    import glassgrad.nn as nn
+
+    X, y = nn.make_moons(n_points, noise=0.1, seed=0)
+
+    def train(epochs: int) -> None:
+        nn.fit(nn.MLP(2, [16, 16, 1], seed=0), X, y, lr=0.1, epochs=epochs, batch_size=32, seed=0,
+               progress=False, trace=traced)
+    start = clock()
+    train(10)
+    epoch_of_ten = (clock() - start) / 10
+    return {"seconds": _timed(lambda: train(1), steps, 0, clock), "epoch_of_ten": epoch_of_ten}

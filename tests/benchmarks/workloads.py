@@ -281,8 +281,10 @@ def run_task(task: dict) -> dict:
         return tape_workloads.time_float_training(task["n_points"], task["steps"], task["warmup"], clock)
     if workload == "digits":
         return tape_workloads.time_digits(task["batch"], task["steps"], task["traced"], clock)
+    if workload == "fit_epoch":
+        return tape_workloads.time_fit_epoch(task["n_points"], task["steps"], task["traced"], clock)
     raise ValueError(f"unknown workload {workload!r}: choose train, chain, memory, traced_train, "
-                     "floats_train or digits")
+                     "floats_train, digits or fit_epoch")
 
 
 if __name__ == "__main__":
