@@ -84,7 +84,7 @@ class RNNCell(_RecurrentWeights):
 
     def __call__(self, x: Vector, h: Vector | None = None) -> list[Value]:
         h_next = self._step(x, h)
-        record_groups(self, [Group("step", named("h", h_next), only_values([*x, *(h or [])]))])
+        record_groups(self, [_rnn_step_group("step", x, h, h_next)])
         return h_next
 
     def _step(self, x: Vector, h: Vector | None) -> list[Value]:
@@ -154,7 +154,7 @@ class RNN(RNNCell):
         for t, x in enumerate(self._sequence(sequence)):
             h_before, h = h, self._step(x, h)
             outputs.append(h)
-            groups.append(Group(f"step {t}", named("h", h), only_values([*x, *(h_before or [])])))
+            groups.append(_rnn_step_group(f"step {t}", x, h_before, h))
         record_groups(self, groups)
         return outputs, h  # type: ignore[return-value]
 
@@ -183,8 +183,13 @@ class LSTM(LSTMCell):
         return outputs, state  # type: ignore[return-value]
 
 
+def _rnn_step_group(label: str, x: Vector, h: Vector | None, h_next: list[Value]) -> Group:
+    """One RNN step as a drawing's box: it reads x and h and shows the new h."""
+    return Group(label, named("h", h_next), only_values([*x, *([] if h is None else h)]))
+
+
 def _lstm_step_group(label: str, x: Vector, state: tuple[Vector, Vector] | None,
                      h_next: list[Value], c_next: list[Value]) -> Group:
     """One LSTM step as a drawing's box: it reads x, h and c and shows the new h and c."""
-    h, c = state or ([], [])
+    h, c = ([], []) if state is None else state
     return Group(label, named("h", h_next) + named("c", c_next), only_values([*x, *h, *c]))
