@@ -22,7 +22,7 @@ from typing import Sequence
 from glassgrad.engine import Value
 
 from .arguments import whole_number
-from .layers import _as_rng
+from .layers import Group, _as_rng, named, only_values, record_groups
 from .module import Module
 from .rng import make_rng
 from .sequential import softmax
@@ -75,6 +75,11 @@ class SelfAttention(Module):
             mixed = [_dot(row, [v[k] for v in values[:len(row)]]) for k in range(d)]
             outputs.append(self.out_proj(mixed))
             weights.append(row + [Value(0.0) for _ in range(len(keys) - len(row))])
+        record_groups(self, [
+            *(Group(f"qkv[{j}]", named("q", q) + named("k", k) + named("v", v), only_values(x))
+              for j, (q, k, v, x) in enumerate(zip(queries, keys, values, sequence))),
+            *(Group(f"out[{i}]", named("out", out), only_values(sum(projected, []))) for i, out in enumerate(outputs)),
+        ])
         return outputs, weights
 
     def __repr__(self) -> str:

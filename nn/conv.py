@@ -16,6 +16,7 @@ from typing import Sequence
 from glassgrad.engine import Value, ops
 
 from .arguments import whole_number
+from .layers import Group, only_values, record_groups
 from .module import Module
 from .rng import make_rng
 from .tensors import flatten, parameter, shape_of
@@ -74,8 +75,8 @@ class Conv2d(Module):
         pad_rows, pad_cols = self.padding
         out_rows = _output_size(self, rows, kernel_rows, stride_rows, pad_rows, "rows")
         out_cols = _output_size(self, cols, kernel_cols, stride_cols, pad_cols, "columns")
-        output = []
-        for kernel, bias in zip(self.weight, self.bias):
+        output, groups, pixels = [], [], only_values(flatten(image))
+        for o, (kernel, bias) in enumerate(zip(self.weight, self.bias)):
             feature_map = []
             for i in range(out_rows):
                 top = i * stride_rows - pad_rows
@@ -88,8 +89,10 @@ class Conv2d(Module):
                             for v in range(max(0, -left), min(kernel_cols, cols - left)):
                                 total = total + kernel[c][u][v] * image[c][top + u][left + v]
                     row.append(total)
+                    groups.append(Group(f"out[{o},{i},{j}]", (("sum", total),), pixels))
                 feature_map.append(row)
             output.append(feature_map)
+        record_groups(self, groups)  # one group per kernel position
         return output
 
     def __repr__(self) -> str:
@@ -119,8 +122,8 @@ class MaxPool2d(Module):
         (kernel_rows, kernel_cols), (stride_rows, stride_cols) = self.kernel_size, self.stride
         out_rows = _output_size(self, rows, kernel_rows, stride_rows, 0, "rows")
         out_cols = _output_size(self, cols, kernel_cols, stride_cols, 0, "columns")
-        output = []
-        for channel in image:
+        output, groups = [], []
+        for c, channel in enumerate(image):
             pooled = []
             for i in range(out_rows):
                 row = []
@@ -131,8 +134,11 @@ class MaxPool2d(Module):
                     for candidate in window[1:]:
                         largest = ops.MAX(largest, candidate)
                     row.append(largest)
+                    if isinstance(largest, Value):  # a 1 x 1 window of plain numbers makes no node
+                        groups.append(Group(f"max[{c},{i},{j}]", (("max", largest),), only_values(window)))
                 pooled.append(row)
             output.append(pooled)
+        record_groups(self, groups)  # one group per window
         return output
 
     def __repr__(self) -> str:

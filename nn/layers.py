@@ -10,13 +10,13 @@ from __future__ import annotations
 
 import numbers
 import random
-from typing import Callable, Sequence
+from typing import Callable, Iterable, NamedTuple, Sequence
 
 from glassgrad.engine import Value, ops
 from glassgrad.engine.tape import guard, redrawn_constants
 
 from .arguments import below_one, choose_one, whole_number
-from .module import Module
+from .module import Module, _walk
 from .rng import make_rng
 
 Number = float | int
@@ -28,6 +28,52 @@ ACTIVATIONS: dict[str, Callable[[Value], Value] | None] = {
     **{name: getattr(Value, op.methods[0]) for name, op in ops.ACTIVATIONS.items()},
     "linear": None,  # the identity: no op in the graph
 }
+
+
+class Group(NamedTuple):
+    """One box of ``draw_graph(..., group_by=module)``: a neuron, a kernel position, a cell step.
+
+    label    what the box is called ("out[0,2,3]", "step 4"; "" for a neuron: its name says it)
+    outputs  the (name, Value) pairs the box shows, e.g. (("h[0]", h0), ("h[1]", h1))
+    inputs   the Values the group reads; the grouping walk (``viz.groups``) stops at them
+    """
+
+    label: str
+    outputs: tuple[tuple[str, Value], ...]
+    inputs: tuple[Value, ...]
+
+
+def record_groups(module: Module, groups: Iterable[Group]) -> None:
+    """Keep the groups of ``module``'s latest call (each call replaces the last one's).
+
+    Only the latest call is kept, so a training loop does not pile up graphs: draw one
+    forward pass right after making it.
+    """
+    module._groups = list(groups)  # type: ignore[attr-defined]  # "_": Module's parameter walk skips it
+
+
+def named(prefix: str, values: Sequence) -> tuple[tuple[str, Value], ...]:
+    """(``prefix[k]``, value) for each Value of ``values``: the rows of a group's box."""
+    return tuple((f"{prefix}[{k}]", value) for k, value in enumerate(values) if isinstance(value, Value))
+
+
+def only_values(items: Iterable) -> tuple[Value, ...]:
+    """The Values among ``items`` (plain numbers are constants, not inputs to stop at)."""
+    return tuple(item for item in items if isinstance(item, Value))
+
+
+def recorded_groups(module: Module) -> list[Group]:
+    """The groups the latest calls of ``module`` and its sub-Modules recorded, parents first.
+
+    Each label is prefixed with the sub-Module's dotted name (``layers.0.neurons.3``).
+    """
+    found = []
+    for name, item in _walk(module):
+        if isinstance(item, Module):
+            for group in getattr(item, "_groups", ()):
+                label = " ".join(part for part in (name, group.label) if part) or type(item).__name__
+                found.append(group._replace(label=label))
+    return found
 
 
 def _check_activation(activation: str) -> str:
@@ -69,11 +115,14 @@ class Neuron(Module):
         self.b = Value(0.0, label="b")
 
     def __call__(self, x: Input) -> Value:
+        inputs = _as_inputs(x, self.nin, self)
         total = self.b
-        for weight, x_i in zip(self.w, _as_inputs(x, self.nin, self)):
+        for weight, x_i in zip(self.w, inputs):
             total = total + weight * x_i  # one mul and one add node per input
         apply = ACTIVATIONS[self.activation]
-        return total if apply is None else apply(total)
+        out = total if apply is None else apply(total)
+        record_groups(self, [Group("", (("out", out),), only_values(inputs))])
+        return out
 
     def __repr__(self) -> str:
         return f"Neuron({self.nin}, activation={self.activation!r})"

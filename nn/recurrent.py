@@ -20,6 +20,7 @@ from typing import Sequence
 from glassgrad.engine import Value
 
 from .arguments import choose_one, whole_number
+from .layers import Group, named, only_values, record_groups
 from .module import Module
 from .rng import make_rng
 from .tensors import affine, parameter, shape_of, vector
@@ -82,6 +83,11 @@ class RNNCell(_RecurrentWeights):
         super().__init__(input_size, hidden_size, seed, rng)
 
     def __call__(self, x: Vector, h: Vector | None = None) -> list[Value]:
+        h_next = self._step(x, h)
+        record_groups(self, [_rnn_step_group("step", x, h, h_next)])
+        return h_next
+
+    def _step(self, x: Vector, h: Vector | None) -> list[Value]:
         activation = NONLINEARITIES[self.nonlinearity]
         return [activation(total) for total in self._gate_sums(x, self._zeros() if h is None else h)]
 
@@ -108,6 +114,11 @@ class LSTMCell(_RecurrentWeights):
         super().__init__(input_size, hidden_size, seed, rng)
 
     def __call__(self, x: Vector, state: tuple[Vector, Vector] | None = None) -> tuple[list[Value], list[Value]]:
+        h_next, c_next = self._step(x, state)
+        record_groups(self, [_lstm_step_group("step", x, state, h_next, c_next)])
+        return h_next, c_next
+
+    def _step(self, x: Vector, state: tuple[Vector, Vector] | None) -> tuple[list[Value], list[Value]]:
         h, c = (self._zeros(), self._zeros()) if state is None else state
         c = vector(c, self.hidden_size, self, "a cell state")
         z = self._gate_sums(x, h)
@@ -139,10 +150,12 @@ class RNN(RNNCell):
         _RecurrentWeights.__init__(self, input_size, hidden_size, seed, rng, suffix="_l0")
 
     def __call__(self, sequence: Sequence[Vector], h0: Vector | None = None) -> tuple[list[list[Value]], list]:
-        outputs, h = [], h0
-        for x in self._sequence(sequence):
-            h = super().__call__(x, h)
+        outputs, groups, h = [], [], h0
+        for t, x in enumerate(self._sequence(sequence)):
+            h_before, h = h, self._step(x, h)
             outputs.append(h)
+            groups.append(_rnn_step_group(f"step {t}", x, h_before, h))
+        record_groups(self, groups)
         return outputs, h  # type: ignore[return-value]
 
 
@@ -161,8 +174,22 @@ class LSTM(LSTMCell):
 
     def __call__(self, sequence: Sequence[Vector],  # type: ignore[override]
                  state: tuple[Vector, Vector] | None = None) -> tuple[list[list[Value]], tuple[list, list]]:
-        outputs = []
-        for x in self._sequence(sequence):
-            state = super().__call__(x, state)
+        outputs, groups = [], []
+        for t, x in enumerate(self._sequence(sequence)):
+            state_before, state = state, self._step(x, state)
             outputs.append(state[0])
+            groups.append(_lstm_step_group(f"step {t}", x, state_before, *state))
+        record_groups(self, groups)
         return outputs, state  # type: ignore[return-value]
+
+
+def _rnn_step_group(label: str, x: Vector, h: Vector | None, h_next: list[Value]) -> Group:
+    """One RNN step as a drawing's box: it reads x and h and shows the new h."""
+    return Group(label, named("h", h_next), only_values([*x, *([] if h is None else h)]))
+
+
+def _lstm_step_group(label: str, x: Vector, state: tuple[Vector, Vector] | None,
+                     h_next: list[Value], c_next: list[Value]) -> Group:
+    """One LSTM step as a drawing's box: it reads x, h and c and shows the new h and c."""
+    h, c = ([], []) if state is None else state
+    return Group(label, named("h", h_next) + named("c", c_next), only_values([*x, *h, *c]))

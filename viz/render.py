@@ -45,6 +45,7 @@ def draw_graph(
     grads: bool | None = None,
     legend: bool = True,
     title: str = "",
+    group_by: object = None,
 ) -> Graph:
     """The computation graph that ends at ``root``, as a ``Graph`` (a graphviz Digraph).
 
@@ -57,7 +58,16 @@ def draw_graph(
     grads             show gradients? None: yes if any grad in the graph is nonzero
     legend            add the small legend that explains the styles
     title             text under the picture
+    group_by          a Module: one box per neuron, kernel position or cell step of its
+                      latest call (see viz.groups); max_nodes then counts boxes
     """
+    if group_by is not None:
+        from .groups import draw_grouped  # reads nn's groups: loaded only when asked for
+
+        return draw_grouped(root, group_by, rankdir=rankdir, precision=precision,
+                            show_local_grads=show_local_grads, highlight=highlight,
+                            parameters=parameters, max_nodes=max_nodes, grads=grads,
+                            legend=legend, title=title)
     index = index_graph(root, max_nodes=max_nodes)
     order = index.order
     if grads is None:
