@@ -139,7 +139,7 @@ def build_graph(
     if rankdir not in ("LR", "TB", "RL", "BT"):
         raise ValueError(f"draw_graph: rankdir must be 'LR', 'TB', 'RL' or 'BT', got {rankdir!r}")
     graph = Graph("glassgrad", graph_attr={"rankdir": rankdir, "fontname": "Helvetica",
-                                           "ranksep": "0.25", "nodesep": "0.3", "size": FIT_SIZE},
+                                           "ranksep": "0.2", "nodesep": "0.3", "size": FIT_SIZE},
                   node_attr={"fontname": "Helvetica", "fontsize": str(VALUE_FONT_SIZE)},
                   edge_attr={"fontname": "Helvetica", "fontsize": "9", "decorate": "true"})
     root_index = len(index.order) - 1
@@ -157,7 +157,7 @@ def build_graph(
         if node.op is not None:
             _draw_op(graph, index, position, active_op == position, show_local_grads, precision)
     if legend:
-        _draw_legend(graph)
+        _draw_legend(graph, rankdir)
     if caption:
         add_caption(graph, caption)
     return graph
@@ -230,27 +230,30 @@ def _stacked_record(fields: Sequence[str], rankdir: str) -> str:
     return "{" + stack + "}" if rankdir in ("LR", "RL") else stack
 
 
-def _draw_legend(graph: Graph) -> None:
+def _draw_legend(graph: Graph, rankdir: str) -> None:
     """The legend: a small boxed cluster of plain nodes, styled like what they explain.
 
     Plain text and ordinary shapes only (no HTML-like labels), so the WebAssembly
-    Graphviz draws it as ``dot`` does. Invisible edges chain the entries in this order,
-    so they make one strip across the top ("LR") or down the side ("TB").
+    Graphviz draws it as ``dot`` does. Invisible edges chain the entries into one strip
+    across the top ("LR") or down the side ("TB"). Across the top, each entry skips a
+    rank, so that it sits above a column of Values (the widest columns) and the legend
+    makes no column of the graph wider.
     """
     with graph.subgraph(name="cluster_legend") as legend:
-        legend.attr(style="rounded", color="#9ca3af", margin="6")
-        legend.node("legend", "legend:", shape="plaintext", fontsize="10", height="0.2")
-        entries = ["legend"]
-        for name, text, colour in (("leaf", "input (leaf)", LEAF_COLOUR),
-                                   ("parameter", "parameter", PARAMETER_COLOUR),
-                                   ("root", "result (root)", ROOT_COLOUR)):
-            entries.append(f"legend_{name}")
-            legend.node(entries[-1], text, shape="box", style="filled,rounded", height="0.25",
-                        fillcolor=colour, penwidth="2" if name == "root" else "1")
-        legend.node("legend_op", "op: makes the\\nvalue it points to", shape="ellipse",
-                    style="filled", fillcolor=OP_COLOUR, fontsize="10", height="0.3", margin="0.04")
+        legend.attr(label="legend", labeljust="l", fontsize="10", style="rounded",
+                    color="#9ca3af", margin="6")
+        entries = []
+        for name, text, colour in (("legend", "input (leaf)", LEAF_COLOUR),  # the first is "legend"
+                                   ("legend_parameter", "parameter", PARAMETER_COLOUR),
+                                   ("legend_root", "result (root)", ROOT_COLOUR)):
+            entries.append(name)
+            legend.node(name, text, shape="box", style="filled,rounded", height="0.25",
+                        fillcolor=colour, penwidth="2" if name == "legend_root" else "1")
+        legend.node("legend_op", "op: makes\\nthe value it\\npoints to", shape="ellipse",
+                    style="filled", fillcolor=OP_COLOUR, fontsize="9", margin="0.02")
         legend.node("legend_local_grad", "1.5 on an edge:\\nlocal derivative\\nd(out)/d(in)",
                     shape="plaintext", fontsize="9", height="0.3")
         entries += ["legend_op", "legend_local_grad"]
+        minlen = "2" if rankdir in ("LR", "RL") else "1"
         for before, after in zip(entries, entries[1:]):
-            legend.edge(before, after, style="invis")
+            legend.edge(before, after, style="invis", minlen=minlen)
