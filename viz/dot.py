@@ -12,7 +12,10 @@ is made of the same two steps:
    edge carries the local derivative read from ``node.local_grads``.
 
 Names come from positions in the order, so the same program always gives
-byte-identical DOT text (``graph.source``).
+byte-identical DOT text (``graph.source``). The layout is made to fit a notebook: a
+Value's fields are stacked, ops are small ovals, and a picture still too wide is scaled
+down (``FIT_SIZE``). Everything is plain DOT (no HTML-like labels), so the WebAssembly
+Graphviz draws it as the ``dot`` program does.
 """
 from __future__ import annotations
 
@@ -138,6 +141,8 @@ def build_graph(
     """
     if rankdir not in ("LR", "TB", "RL", "BT"):
         raise ValueError(f"draw_graph: rankdir must be 'LR', 'TB', 'RL' or 'BT', got {rankdir!r}")
+    # decorate: each edge label is underlined and tied to its own edge by a short line, so
+    # the two local derivatives where edges meet (at a "*") each point to their input.
     graph = Graph("glassgrad", graph_attr={"rankdir": rankdir, "fontname": "Helvetica",
                                            "ranksep": "0.2", "nodesep": "0.3", "size": FIT_SIZE},
                   node_attr={"fontname": "Helvetica", "fontsize": str(VALUE_FONT_SIZE)},
