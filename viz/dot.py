@@ -248,7 +248,7 @@ def _draw_legend(graph: Graph, rankdir: str) -> None:
         legend.attr(label="legend", labeljust="l", fontsize="10", style="rounded",
                     color="#9ca3af", margin="6")
         entries = []
-        for name, text, colour in (("legend", "input (leaf)", LEAF_COLOUR),  # the first is "legend"
+        for name, text, colour in (("legend", "input (leaf)", LEAF_COLOUR),  # the node "legend"
                                    ("legend_parameter", "parameter", PARAMETER_COLOUR),
                                    ("legend_root", "result (root)", ROOT_COLOUR)):
             entries.append(name)
