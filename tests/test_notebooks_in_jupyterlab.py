@@ -243,10 +243,14 @@ def _stepper_frame(driver):
 def _check_stepper_moves(driver) -> None:
     from selenium.webdriver.common.by import By
 
-    frames = driver.find_elements(By.CSS_SELECTOR, ".jp-OutputArea-output iframe")
-    assert frames, "no stepper on the page"
+    try:
+        frames = _wait_for(lambda: driver.find_elements(By.CSS_SELECTOR, ".jp-OutputArea-output iframe"),
+                           30, "the stepper to show")
+    except TimeoutError:
+        raise AssertionError("no stepper on the page") from None
     driver.switch_to.frame(frames[-1])
     try:
+        _wait_for(lambda: driver.find_elements(By.ID, "caption"), 30, "the stepper page to load")
         before = _stepper_frame(driver)
         driver.find_element(By.ID, "next").click()
         after = _stepper_frame(driver)
@@ -257,9 +261,14 @@ def _check_stepper_moves(driver) -> None:
         driver.switch_to.default_content()
 
 
-def test_the_stepper_moves_and_its_picture_changes(ran, browser):
-    assert ran("03_backprop_stepper.ipynb")["errors"] == []
+def test_the_stepper_moves_and_its_picture_changes(lab, browser):
+    # Run here, not through `ran`: the browser must show this notebook's live outputs, and
+    # `ran` may since have opened other notebooks in their place.
+    open_notebook(browser, lab, "03_backprop_stepper.ipynb")
+    run_all(browser, "03_backprop_stepper.ipynb")
+    assert error_outputs(browser) == []
     _check_stepper_moves(browser)
+    browser.execute_script("return window.jupyterapp.commands.execute('docmanager:save')")
 
 
 def test_a_saved_notebook_reopened_without_a_kernel_still_has_a_working_stepper(ran, lab, browser):

@@ -12,7 +12,10 @@ is made of the same two steps:
    edge carries the local derivative read from ``node.local_grads``.
 
 Names come from positions in the order, so the same program always gives
-byte-identical DOT text (``graph.source``).
+byte-identical DOT text (``graph.source``). The layout is made to fit a notebook: a
+Value's fields are stacked, ops are small ovals, and a picture still too wide is scaled
+down (``FIT_SIZE``). Everything is plain DOT (no HTML-like labels), so the WebAssembly
+Graphviz draws it as the ``dot`` program does.
 """
 from __future__ import annotations
 
@@ -24,12 +27,15 @@ from glassgrad.engine import Value, topological_order
 from .svg import Graph
 
 DEFAULT_MAX_NODES = 300
+FIT_SIZE = "11.5,100"   # inches: a wider picture is scaled down to fit a notebook (~1,150 px)
 
 LEAF_COLOUR = "#dbeafe"
 PARAMETER_COLOUR = "#fde68a"
 ROOT_COLOUR = "#bbf7d0"
 OP_COLOUR = "#e5e7eb"
 HIGHLIGHT_COLOUR = "#dc2626"
+VALUE_FONT_SIZE = 11
+NARROW_CHARACTERS = " .,:;-()[]!|fijlrt"
 RECEIVING_COLOUR = "#f97316"
 
 
@@ -123,6 +129,7 @@ def build_graph(
     show_local_grads: bool = True,
     legend: bool = True,
     caption: str = "",
+    min_widths: Sequence[float] | None = None,
 ) -> Graph:
     """The picture of ``index.order`` (a topological order, root last), node by node.
 
@@ -130,29 +137,47 @@ def build_graph(
     ``grad_texts[i]`` is what its grad field says. ``highlight`` and ``receiving`` hold
     positions of Values to mark (the stepper's current node and the inputs it
     updates); ``active_op`` is the position whose op and input edges are marked.
+    ``min_widths[i]``, in inches, is the least width of ``n<i>`` (see ``record_width``).
     """
     if rankdir not in ("LR", "TB", "RL", "BT"):
         raise ValueError(f"draw_graph: rankdir must be 'LR', 'TB', 'RL' or 'BT', got {rankdir!r}")
-    graph = Graph("glassgrad", graph_attr={"rankdir": rankdir, "fontname": "Helvetica"},
-                  node_attr={"fontname": "Helvetica", "fontsize": "11"},
-                  edge_attr={"fontname": "Helvetica", "fontsize": "9"})
+    # decorate: each edge label is underlined and tied to its own edge by a short line, so
+    # the two local derivatives where edges meet (at a "*") each point to their input.
+    graph = Graph("glassgrad", graph_attr={"rankdir": rankdir, "fontname": "Helvetica",
+                                           "ranksep": "0.2", "nodesep": "0.3", "size": FIT_SIZE},
+                  node_attr={"fontname": "Helvetica", "fontsize": str(VALUE_FONT_SIZE)},
+                  edge_attr={"fontname": "Helvetica", "fontsize": "9", "decorate": "true"})
     root_index = len(index.order) - 1
     for position, node in enumerate(index.order):
         fields = [index.names[position], f"data {format_number(node.data, precision)}",
                   grad_texts[position]]
         style = _value_style(position, node, root_index, parameters)
+        if min_widths is not None:
+            style["width"] = f"{min_widths[position]:.2f}"
         if position in highlight:
             style.update(color=HIGHLIGHT_COLOUR, penwidth="3", **{"class": "highlight"})
         elif position in receiving:
             style.update(color=RECEIVING_COLOUR, penwidth="2", **{"class": "receiving"})
-        graph.node(f"n{position}", "{" + " | ".join(_record_escape(f) for f in fields) + "}", **style)
+        graph.node(f"n{position}", _stacked_record(fields, rankdir), **style)
         if node.op is not None:
             _draw_op(graph, index, position, active_op == position, show_local_grads, precision)
     if legend:
-        graph.node("legend", _LEGEND, shape="plaintext")
+        _draw_legend(graph, rankdir)
     if caption:
         add_caption(graph, caption)
     return graph
+
+
+def record_width(texts: Iterable[str], fontsize: float = VALUE_FONT_SIZE) -> float:
+    """A width in inches that fits a record field holding any of ``texts``, with room to spare.
+
+    An estimate that errs on the wide side, the same whichever Graphviz renders it: narrow
+    characters count 0.35 of the font size, all others 0.65 (Helvetica's digits are 0.556).
+    Graphviz pads each field by 8 points on either side.
+    """
+    widest = max((sum(0.35 if character in NARROW_CHARACTERS else 0.65 for character in text)
+                  for text in texts), default=0.0)
+    return (widest * fontsize + 2 * 8) / 72
 
 
 def add_caption(graph: Graph, caption: str) -> Graph:
@@ -167,15 +192,17 @@ def _draw_op(graph: Graph, index: GraphIndex, position: int, active: bool,
     node = index.order[position]
     op_name = f"op{position}"
     marked = {"color": HIGHLIGHT_COLOUR, "penwidth": "2.5"} if active else {}
+    marked_label = {"fontcolor": HIGHLIGHT_COLOUR} if active else {}
     tooltip = node.op.formula or node.op.name
     if node.op.derivatives:
         tooltip += "   local derivatives: " + ", ".join(node.op.derivatives)
     graph.node(op_name, node.op.symbol, shape="ellipse", style="filled", fillcolor=OP_COLOUR,
-               fontsize="10", height="0.3", margin="0.04", tooltip=tooltip, **marked)
+               fontsize="10", width="0.3", height="0.3", margin="0.04", tooltip=tooltip,
+               **marked)
     graph.edge(op_name, f"n{position}", **marked)
     for node_input, local_grad in zip(node.inputs, node.local_grads):
         label = format_number(local_grad, precision) if show_local_grads else None
-        graph.edge(f"n{index.position[node_input]}", op_name, label=label, **marked)
+        graph.edge(f"n{index.position[node_input]}", op_name, label=label, **marked, **marked_label)
 
 
 def _value_style(position: int, node: Value, root_index: int, parameters: frozenset[int]) -> dict:
@@ -198,17 +225,40 @@ def _record_escape(text: str) -> str:
     return text
 
 
-def _legend_row(colour: str, text: str, shape_text: str = "") -> str:
-    return (f'<tr><td bgcolor="{colour}" border="1">{shape_text}</td>'
-            f'<td align="left">{text}</td></tr>')
+def _stacked_record(fields: Sequence[str], rankdir: str) -> str:
+    """A record label whose fields sit one above the other, whatever the direction.
+
+    A record lays its fields out across the rank direction and each ``{}`` turns them a
+    quarter: in "LR" ``{a | b}`` is a row, so the stack needs a second pair of braces.
+    """
+    stack = "{" + " | ".join(_record_escape(field) for field in fields) + "}"
+    return "{" + stack + "}" if rankdir in ("LR", "RL") else stack
 
 
-_LEGEND = (
-    '<<table border="0" cellborder="0" cellspacing="2" cellpadding="2">'
-    + _legend_row(LEAF_COLOUR, "input (leaf)")
-    + _legend_row(PARAMETER_COLOUR, "parameter")
-    + _legend_row(ROOT_COLOUR, "result (root)")
-    + _legend_row(OP_COLOUR, "op: makes the value it points to", "op")
-    + '<tr><td>1.5</td><td align="left">on an edge: local derivative d(out)/d(in)</td></tr>'
-    + "</table>>"
-)
+def _draw_legend(graph: Graph, rankdir: str) -> None:
+    """The legend: a small boxed cluster of plain nodes, styled like what they explain.
+
+    Plain text and ordinary shapes only (no HTML-like labels), so the WebAssembly
+    Graphviz draws it as ``dot`` does. Invisible edges chain the entries into one strip
+    across the top ("LR") or down the side ("TB"). Across the top, each entry skips a
+    rank, so that it sits above a column of Values (the widest columns) and the legend
+    makes no column of the graph wider.
+    """
+    with graph.subgraph(name="cluster_legend") as legend:
+        legend.attr(label="legend", labeljust="l", fontsize="10", style="rounded",
+                    color="#9ca3af", margin="6")
+        entries = []
+        for name, text, colour in (("legend", "input (leaf)", LEAF_COLOUR),  # the node "legend"
+                                   ("legend_parameter", "parameter", PARAMETER_COLOUR),
+                                   ("legend_root", "result (root)", ROOT_COLOUR)):
+            entries.append(name)
+            legend.node(name, text, shape="box", style="filled,rounded", height="0.25",
+                        fillcolor=colour, penwidth="2" if name == "legend_root" else "1")
+        legend.node("legend_op", "op: makes\\nthe value it\\npoints to", shape="ellipse",
+                    style="filled", fillcolor=OP_COLOUR, fontsize="9", margin="0.02")
+        legend.node("legend_local_grad", "1.5 on an edge:\\nlocal derivative\\nd(out)/d(in)",
+                    shape="plaintext", fontsize="9", height="0.3")
+        entries += ["legend_op", "legend_local_grad"]
+        minlen = "2" if rankdir in ("LR", "RL") else "1"
+        for before, after in zip(entries, entries[1:]):
+            legend.edge(before, after, style="invis", minlen=minlen)

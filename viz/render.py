@@ -5,14 +5,17 @@
     draw_graph(L)                  # in Jupyter: shown inline as SVG
     draw_graph(L).save("L.svg")    # or .png/.pdf when the Graphviz program is installed
 
-How a picture reads (the legend in the corner says the same):
+How a picture reads (the legend across the top says the same):
 
-* a box is a Value: its label (or its node name ``n3``), ``data`` and ``grad``;
+* a box is a Value: its label (or its node name ``n3``), ``data`` and ``grad``, stacked;
 * a small oval is the op that made the Value it points to (``op3`` makes ``n3``);
 * the number on an edge from an input x into an op is the local derivative
   d(out)/dx, read from ``node.local_grads``: the engine computed it, we only print it;
 * fill colours: blue = input (a leaf), amber = parameter, green = the root (the result);
   a thick red border = highlighted.
+
+A picture wider than a notebook's output area (about 1,150 px) is scaled down to fit
+(``viz.dot.FIT_SIZE``); the layout keeps that rare for graphs of a neuron's size.
 
 Gradients before ``backward()``: a graph whose grads are all 0 has not been through
 ``backward()`` yet (after it, the root's grad is 1), so every grad is shown as

@@ -21,7 +21,7 @@ from dataclasses import dataclass
 from glassgrad.engine import Value, kept_gradients, run_backward
 
 from .dot import (DEFAULT_MAX_NODES, GraphIndex, add_caption, build_graph, format_number,
-                  index_graph, index_of, positions_of)
+                  index_graph, index_of, positions_of, record_width)
 from .svg import Graph
 
 
@@ -215,25 +215,31 @@ def step_views(root: Value, *, precision: int = 4, rankdir: str = "LR",
     total = index.use_counts       # how many edges lead out of each node
     waiting = list(total)          # ... of which the gradient has not come back yet
 
-    def view(highlight: int, frame: BackwardFrame | None, caption: str) -> StepView:
-        texts = [_grad_text(grads[i], waiting[i], total[i], i == root_index, precision)
-                 for i in range(size)]
-        receiving = frozenset(update.index for update in frame.inputs) if frame else frozenset()
-        graph = build_graph(index, grad_texts=texts, parameters=parameter_positions,
-                            highlight=frozenset([highlight]),
-                            receiving=receiving, active_op=frame.index if frame else None,
-                            rankdir=rankdir, precision=precision, legend=False,
-                            caption=_picture_caption(caption) if caption_in_picture else "")
-        return StepView(graph, caption, f"n{highlight}", frame, index)
+    def grad_texts() -> list[str]:
+        return [_grad_text(grads[i], waiting[i], total[i], i == root_index, precision)
+                for i in range(size)]
 
-    views = [view(root_index, None,
-                  f"Start: d{L}/d{L} = 1.0 (the root's gradient with respect to itself); "
-                  "every other gradient is not known yet (?)")]
+    moments = [(root_index, None, grad_texts(),
+                f"Start: d{L}/d{L} = 1.0 (the root's gradient with respect to itself); "
+                "every other gradient is not known yet (?)")]
     for frame in frames:
         for update in frame.inputs:
             grads[update.index] = update.grad_after
             waiting[update.index] -= 1
-        views.append(view(frame.index, frame, frame.caption(precision)))
+        moments.append((frame.index, frame, grad_texts(), frame.caption(precision)))
+
+    # Each node is as wide in every frame as its widest grad text makes it in any frame,
+    # so all the pictures share one layout: nodes stay put as the slider moves.
+    widths = [record_width(texts[i] for _, _, texts, _ in moments) for i in range(size)]
+    views = []
+    for highlight, frame, texts, caption in moments:
+        receiving = frozenset(update.index for update in frame.inputs) if frame else frozenset()
+        graph = build_graph(index, grad_texts=texts, parameters=parameter_positions,
+                            highlight=frozenset([highlight]),
+                            receiving=receiving, active_op=frame.index if frame else None,
+                            rankdir=rankdir, precision=precision, legend=False, min_widths=widths,
+                            caption=_picture_caption(caption) if caption_in_picture else "")
+        views.append(StepView(graph, caption, f"n{highlight}", frame, index))
     return views
 
 
