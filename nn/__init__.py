@@ -8,7 +8,9 @@
 ``nn.module`` finds parameters by name and saves them as JSON; ``nn.layers`` builds
 networks from glassgrad.engine ops; ``nn.losses``, ``nn.optim``, ``nn.data`` and ``nn.train``
 hold the rest of a training loop; ``nn.predictions`` is the one rule for which class an
-output means.
+output means; ``nn.keras`` is the Keras way (``import glassgrad.nn.keras as dl``:
+``Sequential``, ``Dense``, ``Input``, Keras's ``Layer``, ``Dropout``) on top of all that.
+``nn.data`` also loads scikit-learn's real handwritten digits (``load_digits``).
 """
 
 if __name__ != "glassgrad.nn":
@@ -17,14 +19,16 @@ if __name__ != "glassgrad.nn":
     raise ImportError(f"this folder is the package glassgrad.nn; import it as "
                       f"`import glassgrad.nn` (after `pip install -e .`), not as {__name__!r}")
 
-from .data import make_blobs, make_circles, make_moons, make_spirals, make_xor
+from . import keras
+from .data import (load_digits, make_blobs, make_circles, make_moons, make_spirals, make_xor, one_hot,
+                   train_test_split)
 from .layers import ACTIVATIONS, MLP, Dropout, Layer, Neuron
 from .losses import (LOSSES, binary_cross_entropy_with_logits, get_loss, hinge, l2, mse,
                      softmax_cross_entropy)
 from .module import Module
 from .optim import OPTIMIZERS, SGD, Adam, Optimizer, RMSprop, get_optimizer
 from .predictions import ClassRule, class_rule, prepare_labels
-from .sequential import Dense, Sequential
+from .keras import Dense, Sequential
 from .train import History, accuracy, fit, predict
 
 __all__ = [
@@ -33,6 +37,7 @@ __all__ = [
     "get_loss", "LOSSES",
     "Optimizer", "SGD", "Adam", "RMSprop", "get_optimizer", "OPTIMIZERS",
     "fit", "History", "predict", "accuracy", "class_rule", "ClassRule", "prepare_labels",
-    "Sequential", "Dense",
+    "keras", "Sequential", "Dense",
     "make_moons", "make_circles", "make_spirals", "make_xor", "make_blobs",
+    "load_digits", "train_test_split", "one_hot",
 ]
