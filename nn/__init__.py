@@ -20,15 +20,13 @@ if __name__ != "glassgrad.nn":
                       f"`import glassgrad.nn` (after `pip install -e .`), not as {__name__!r}")
 
 from . import keras
-from .data import (load_digits, make_blobs, make_circles, make_moons, make_spirals, make_xor, one_hot,
-                   train_test_split)
+from .data import load_digits, make_blobs, make_circles, make_moons, make_spirals, make_xor, one_hot, train_test_split
+from .keras import Dense, Sequential
 from .layers import ACTIVATIONS, MLP, Dropout, Layer, Neuron
-from .losses import (LOSSES, binary_cross_entropy_with_logits, get_loss, hinge, l2, mse,
-                     softmax_cross_entropy)
+from .losses import LOSSES, binary_cross_entropy_with_logits, get_loss, hinge, l2, mse, softmax_cross_entropy
 from .module import Module
 from .optim import OPTIMIZERS, SGD, Adam, Optimizer, RMSprop, get_optimizer
 from .predictions import ClassRule, class_rule, prepare_labels
-from .keras import Dense, Sequential
 from .train import History, accuracy, fit, predict
 
 __all__ = [

@@ -27,8 +27,7 @@ from .arguments import whole_number
 from .losses import get_loss, l2 as l2_penalty, mse
 from .module import Module
 from .optim import Optimizer, get_optimizer
-from .predictions import (ClassRule, base_loss, class_labels, class_rule, evaluation_mode, model_loss,
-                          prepare_labels)
+from .predictions import ClassRule, base_loss, class_labels, class_rule, evaluation_mode, model_loss, prepare_labels
 from .rng import make_rng
 
 
