@@ -25,7 +25,7 @@ from .arguments import whole_number
 from .layers import Group, _as_rng, named, only_values, record_groups
 from .module import Module
 from .rng import make_rng
-from .sequential import softmax
+from .keras import softmax
 from .tensors import Linear, affine, parameter, shape_of
 
 Vector = Sequence[Value | float]

@@ -1,15 +1,20 @@
-"""Toy 2-D data sets for classifiers, in pure Python (no NumPy, no scikit-learn).
+"""Data sets for classifiers: toy 2-D ones in pure Python, and real handwritten digits.
 
-Each function returns ``(X, y)``: X a list of [x1, x2] float pairs, y a list of int
+Each ``make_*`` function returns ``(X, y)``: X a list of [x1, x2] float pairs, y a list of int
 class labels (0, 1, ...), in shuffled order. ``noise`` is the standard deviation of
 Gaussian noise added to each coordinate. Randomness follows ``nn.rng``: ``seed=None``
 uses the global ``random`` module (so ``random.seed(...)`` controls it), an int seed
 gives the same data on every call.
+
+``load_digits()`` returns the 1,797 real 8 x 8 handwritten digits that scikit-learn ships
+inside its package (the optional extra ``glassgrad[data]``; nothing is downloaded).
+``train_test_split`` and ``one_hot`` prepare any such data for training.
 """
 from __future__ import annotations
 
 import math
 import numbers
+from typing import Sequence
 
 from .arguments import whole_number
 from .rng import RandomSource, make_rng
@@ -94,6 +99,67 @@ def make_blobs(n_samples: int = 100, centers: int | list[tuple[float, float]] = 
     points = [(c1, c2, label) for label, (c1, c2), count in
               zip(range(len(centers)), centers, _split(n, len(centers))) for _ in range(count)]
     return _finish(points, std, rng, "make_blobs")
+
+
+def load_digits() -> Dataset:
+    """The 1,797 handwritten digits of scikit-learn (UCI's optical digits, 8 x 8 pixels).
+
+    Returns ``(X, y)``: X a list of 1,797 rows of 64 floats, the pixels row by row scaled
+    from 0..16 to [0, 1]; y the digit each row shows, an int 0-9. The order is
+    scikit-learn's (not shuffled): split with ``train_test_split``.
+    """
+    try:
+        from sklearn.datasets import load_digits as sklearn_digits
+    except ImportError:
+        raise ImportError("load_digits reads the digits shipped with scikit-learn, which is not "
+                          "installed; install the extra: pip install 'glassgrad[data]'") from None
+    digits = sklearn_digits()
+    X = [[float(pixel) / 16.0 for pixel in row] for row in digits.data]
+    y = [int(label) for label in digits.target]
+    return X, y
+
+
+def train_test_split(X: Sequence, y: Sequence, test_size: float | int = 0.25,
+                     seed: int | None = None) -> tuple[list, list, list, list]:
+    """Shuffle the samples and split them: ``X_train, X_test, y_train, y_test`` (scikit-learn's order).
+
+    ``test_size`` is the fraction of samples to test on (0 < test_size < 1; the count is
+    rounded up, as scikit-learn does) or a count of samples. ``seed`` as for the data sets.
+    """
+    rows, labels = list(X), list(y)
+    if len(rows) != len(labels):
+        raise ValueError(f"train_test_split: X has {len(rows)} samples but y has {len(labels)} labels")
+    if isinstance(test_size, numbers.Integral) and not isinstance(test_size, bool):
+        n_test = int(test_size)
+    elif isinstance(test_size, numbers.Real) and not isinstance(test_size, bool) and 0.0 < test_size < 1.0:
+        n_test = math.ceil(test_size * len(rows))
+    else:
+        raise ValueError(f"train_test_split: test_size is a fraction in (0, 1) or a count of samples, "
+                         f"got {test_size!r}")
+    if not 0 < n_test < len(rows):
+        raise ValueError(f"train_test_split: test_size={test_size!r} of {len(rows)} samples leaves "
+                         f"{len(rows) - n_test} to train on and {n_test} to test on; both need at least one")
+    order = list(range(len(rows)))
+    make_rng(seed, where="train_test_split").shuffle(order)
+    test, train = order[:n_test], order[n_test:]
+    return ([rows[i] for i in train], [rows[i] for i in test],
+            [labels[i] for i in train], [labels[i] for i in test])
+
+
+def one_hot(y: Sequence[int], classes: int) -> list[list[int]]:
+    """Each class index c as a row of ``classes`` zeros with a 1 at position c: 2 -> [0, 0, 1, 0].
+
+    The labels ``categorical_crossentropy`` takes (``sparse_categorical_crossentropy`` takes
+    the indices themselves).
+    """
+    k = whole_number(classes, "one_hot: classes (the number of classes)")
+    rows = []
+    for i, label in enumerate(y):
+        if isinstance(label, bool) or not isinstance(label, numbers.Integral) or not 0 <= label < k:
+            raise ValueError(f"one_hot: label {i} is {label!r}, but a class index for {k} classes is "
+                             f"a whole number in 0..{k - 1}")
+        rows.append([int(j == label) for j in range(k)])
+    return rows
 
 
 # ---------------------------------------------------------------- helpers

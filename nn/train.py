@@ -29,33 +29,48 @@ from .arguments import whole_number
 from .losses import LABELS_AS_INPUTS, get_loss, l2 as l2_penalty, labels_as_inputs, mse
 from .module import Module
 from .optim import Optimizer, get_optimizer
-from .predictions import base_loss, class_labels, class_rule, model_loss, prepare_labels
+from .predictions import ClassRule, base_loss, class_labels, class_rule, evaluation_mode, model_loss, prepare_labels
 from .rng import make_rng
 
 
 @dataclass
 class History:
-    """What ``fit`` measured, one entry per epoch: ``loss``, ``accuracy`` and ``lr``.
+    """What ``fit`` measured, one entry per epoch: ``loss``, ``accuracy`` and ``lr``, and
+    with validation data ``val_loss`` and ``val_accuracy``.
 
-    ``history.loss`` and ``history["loss"]`` are the same list. ``loss`` is the mean
+    ``history.loss``, ``history["loss"]`` and ``history.history["loss"]`` (Keras's
+    spelling) are the same list. ``loss`` is the mean
     training loss over the epoch's samples (each batch's loss weighted by its size, l2
     term included); ``accuracy`` the fraction
     of training samples classified right by the forward passes of that epoch, before
     each step's update, as the classic demo prints it (nan for regression targets).
+    ``val_loss`` and ``val_accuracy`` are measured after the epoch, in eval mode.
     """
 
     loss: list[float] = field(default_factory=list)
     accuracy: list[float] = field(default_factory=list)
     lr: list[float] = field(default_factory=list)
+    val_loss: list[float] = field(default_factory=list)
+    val_accuracy: list[float] = field(default_factory=list)
 
     @property
     def epochs(self) -> list[int]:
         """The epoch numbers, 1, 2, ...: the x axis of a training plot."""
         return list(range(1, len(self.loss) + 1))
 
+    @property
+    def history(self) -> dict[str, list[float]]:
+        """Keras's dict of per-epoch metrics: ``loss``, ``accuracy`` (for classification)
+        and, when validation ran, ``val_loss`` and ``val_accuracy``."""
+        metrics = {"loss": self.loss, "accuracy": self.accuracy,
+                   "val_loss": self.val_loss, "val_accuracy": self.val_accuracy}
+        return {name: values for name, values in metrics.items()
+                if values and not all(math.isnan(v) for v in values)}
+
     def __getitem__(self, key: str) -> list:
-        if key not in ("loss", "accuracy", "lr", "epochs"):
-            raise KeyError(f"History has 'loss', 'accuracy', 'lr' and 'epochs', not {key!r}")
+        known = ("loss", "accuracy", "lr", "epochs", "val_loss", "val_accuracy")
+        if key not in known:
+            raise KeyError(f"History has {', '.join(map(repr, known))}, not {key!r}")
         return getattr(self, key)
 
     def __len__(self) -> int:
@@ -64,15 +79,18 @@ class History:
     def __repr__(self) -> str:
         if not self.loss:
             return "History(0 epochs)"
+        validation = f", val_accuracy {self.val_accuracy[-1]:.1%}" if self.val_accuracy else ""
         return (f"History({len(self)} epochs, loss {self.loss[0]:.4g} -> {self.loss[-1]:.4g}, "
-                f"accuracy {self.accuracy[0]:.1%} -> {self.accuracy[-1]:.1%})")
+                f"accuracy {self.accuracy[0]:.1%} -> {self.accuracy[-1]:.1%}{validation})")
 
 
 def fit(model: Module, X: Sequence[Sequence[float]], y: Sequence, *,
         loss: str | Callable[..., Value] = "hinge", optimizer: str | Optimizer = "sgd",
         lr: float | None = None, epochs: int = 100, batch_size: int | None = None,
         l2: float = 0.0, seed: int | None = None, progress: bool = True,
-        lr_schedule: Callable[[int], float] | None = None, trace: bool | None = None) -> History:
+        lr_schedule: Callable[[int], float] | None = None, trace: bool | None = None,
+        validation_data: tuple[Sequence[Sequence[float]], Sequence] | None = None,
+        on_epoch_end: Callable[[History], None] | None = None) -> History:
     """Train ``model`` on ``(X, y)`` and return the ``History``.
 
     loss         a name ("hinge", "mse", "bce", "softmax_cross_entropy", ...) or a
@@ -95,6 +113,10 @@ def fit(model: Module, X: Sequence[Sequence[float]], y: Sequence, *,
                  Module or loss could keep Python state a tape would not see). A model
                  that cannot be traced (a ``TraceError``, e.g. ``if v.data > 0``) is
                  trained eagerly, with a warning that says why.
+    validation_data  (X_val, y_val): after each epoch, their loss (l2 term included, as
+                 for ``loss``) and accuracy, in eval mode, go to ``val_loss`` and
+                 ``val_accuracy``.
+    on_epoch_end called with the History after each epoch (e.g. to print a line).
 
     ``fit`` notes the loss on the model as ``model.loss_fn``, so ``accuracy``, ``predict``,
     ``plot_decision_boundary`` and ``check_accuracy`` read its outputs the way it was trained.
@@ -108,6 +130,9 @@ def fit(model: Module, X: Sequence[Sequence[float]], y: Sequence, *,
     rule = class_rule(model, loss_fn, classes)
     if rule.labels is None and base_loss(loss_fn) is mse:
         classes = []  # many numeric targets for one output: regression, no accuracy
+    if validation_data is not None:
+        val_inputs = [list(row) for row in validation_data[0]]
+        val_labels = prepare_labels(validation_data[1], len(val_inputs), loss_fn, where="fit: validation_data")
     opt = _make_optimizer(optimizer, model, lr)
     rng = make_rng(seed, where="fit")
     if trace is None:
@@ -139,10 +164,21 @@ def fit(model: Module, X: Sequence[Sequence[float]], y: Sequence, *,
                     opt.step()
                     loss_sum += total.data * len(batch)
                 outputs = total = None  # free the last graph before the collector resumes
-            history.loss.append(loss_sum / len(inputs))
-            history.accuracy.append(correct / len(inputs) if classes else math.nan)
-            history.lr.append(opt.lr)
-            bar.set_postfix(loss=f"{history.loss[-1]:.4f}", accuracy=f"{history.accuracy[-1]:.1%}")
+                history.loss.append(loss_sum / len(inputs))
+                history.accuracy.append(correct / len(inputs) if classes else math.nan)
+                history.lr.append(opt.lr)
+                shown = {"loss": f"{history.loss[-1]:.4f}", "accuracy": f"{history.accuracy[-1]:.1%}"}
+                if validation_data is not None:
+                    with evaluation_mode(model):
+                        penalty = l2_penalty(model.parameters(), l2).data if l2 else 0.0
+                        history.val_loss.append(mean_loss(model, val_inputs, val_labels, loss_fn) + penalty)
+                        history.val_accuracy.append(_fraction_right(model, val_inputs, val_labels, rule)
+                                                    if classes else math.nan)
+                    shown.update(val_loss=f"{history.val_loss[-1]:.4f}",
+                                 val_accuracy=f"{history.val_accuracy[-1]:.1%}")
+            bar.set_postfix(shown)
+            if on_epoch_end is not None:
+                on_epoch_end(history)
     finally:
         bar.close()
         model.train(was_training)
@@ -169,6 +205,19 @@ def cycle_collector_paused() -> Iterator[None]:
     finally:
         if was_enabled:
             gc.enable()
+
+
+def mean_loss(model: Module, X: Sequence[Sequence[float]], labels: Sequence,
+              loss_fn: Callable[..., Value]) -> float:
+    """The mean of ``loss_fn`` over the samples of ``X``, one sample's graph at a time.
+
+    Every nn loss is a mean over samples, so this is ``loss_fn([model(x) for x in X],
+    labels).data`` without keeping all the graphs alive at once (thousands of samples of
+    a big model would not fit in memory). ``labels`` as ``prepare_labels`` makes them.
+    """
+    with cycle_collector_paused():
+        total = math.fsum(loss_fn([model(list(row))], [label]).data for row, label in zip(X, labels))
+    return total / len(labels)
 
 
 def predict(model: Module, X: Sequence[Sequence[float]], *,
@@ -263,6 +312,10 @@ def made_of_nn_modules(model: object) -> bool:
 
 
 # ---------------------------------------------------------------- helpers
+
+
+def _fraction_right(model: Module, X: Sequence[list], labels: Sequence, rule: ClassRule) -> float:
+    return sum(rule.label(model(row)) == label for row, label in zip(X, labels)) / len(labels)
 
 
 def _make_optimizer(optimizer: str | Optimizer, model: Module, lr: float | None) -> Optimizer:

@@ -33,7 +33,7 @@ from .conv import Conv2d, Flatten, MaxPool2d
 from .layers import MLP, Dropout, Layer, Neuron
 from .module import Module
 from .recurrent import LSTM, RNN, LSTMCell, RNNCell
-from .sequential import Dense, Sequential
+from .keras import Dense, Sequential
 from .tensors import Linear
 
 TorchModule = Any  # a torch.nn.Module (torch is imported only when a twin is made)
@@ -375,4 +375,4 @@ TWINS: dict[type, Twin] = {
     Dense: Twin("Sequential", _build_stack, _rebuild_dense, _stack_tensors),
     Sequential: Twin("Sequential", _build_stack, _rebuild_sequential, _stack_tensors),
 }
-"""glassgrad class -> its twin. Dense and Sequential are the Keras-style ones (nn.sequential)."""
+"""glassgrad class -> its twin. Dense and Sequential are the Keras-style ones (nn.keras)."""

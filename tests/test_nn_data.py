@@ -2,9 +2,11 @@
 import math
 import random
 import statistics
+import sys
 
 import pytest
 
+import glassgrad.nn as nn
 from glassgrad.nn import make_blobs, make_circles, make_moons, make_spirals, make_xor
 
 MAKERS = {
@@ -104,3 +106,62 @@ def test_blobs_scatter_around_the_given_centers():
 def test_bad_arguments_are_explained(call, message):
     with pytest.raises((ValueError, TypeError), match=message):
         call()
+
+
+# ------------------------------------------------ real digits and splitting helpers
+
+
+def test_load_digits_gives_the_1797_real_digits_scaled_to_0_1():
+    sklearn_datasets = pytest.importorskip("sklearn.datasets")
+    X, y = nn.load_digits()
+    reference = sklearn_datasets.load_digits()
+    assert len(X) == len(y) == 1797 and all(len(row) == 64 for row in X)
+    assert all(0.0 <= pixel <= 1.0 for row in X for pixel in row) and max(max(row) for row in X) == 1.0
+    assert sorted(set(y)) == list(range(10)) and all(type(label) is int for label in y)
+    assert X[5] == [float(pixel) / 16.0 for pixel in reference.data[5]] and y[5] == reference.target[5]
+
+
+def test_load_digits_without_scikit_learn_names_the_extra_to_install(monkeypatch):
+    monkeypatch.setitem(sys.modules, "sklearn.datasets", None)  # import now fails, as if not installed
+    with pytest.raises(ImportError, match=r"scikit-learn, which is not installed; .*pip install 'glassgrad\[data\]'"):
+        nn.load_digits()
+
+
+def test_train_test_split_returns_sklearns_order_and_keeps_each_pair_together():
+    X = [[float(i), float(-i)] for i in range(10)]
+    y = list(range(10))
+    X_train, X_test, y_train, y_test = nn.train_test_split(X, y, test_size=0.3, seed=1)
+    assert len(X_test) == len(y_test) == 3 and len(X_train) == len(y_train) == 7
+    assert sorted(y_train + y_test) == y
+    assert all(row == [float(label), float(-label)] for row, label in zip(X_train + X_test, y_train + y_test))
+    assert nn.train_test_split(X, y, test_size=0.3, seed=1) == (X_train, X_test, y_train, y_test)
+    assert len(nn.train_test_split(X, y, test_size=4, seed=1)[3]) == 4
+
+
+def test_train_test_split_rounds_the_test_count_up_like_scikit_learn():
+    assert len(nn.train_test_split(list(range(10)), list(range(10)), test_size=0.25, seed=0)[1]) == 3
+
+
+@pytest.mark.parametrize("test_size, message", [
+    (0.0, r"test_size is a fraction in \(0, 1\) or a count of samples, got 0.0"),
+    (1.5, r"got 1.5"), (True, r"got True"),
+    (10, r"test_size=10 of 10 samples leaves 0 to train on and 10 to test on"),
+])
+def test_train_test_split_refuses_a_split_that_leaves_a_side_empty(test_size, message):
+    with pytest.raises(ValueError, match=message):
+        nn.train_test_split(list(range(10)), list(range(10)), test_size=test_size)
+
+
+def test_train_test_split_refuses_x_and_y_of_different_lengths():
+    with pytest.raises(ValueError, match="X has 3 samples but y has 2 labels"):
+        nn.train_test_split([[0.0]] * 3, [0, 1])
+
+
+def test_one_hot_puts_a_single_one_at_each_class_index():
+    assert nn.one_hot([2, 0, 1], 3) == [[0, 0, 1], [1, 0, 0], [0, 1, 0]]
+
+
+@pytest.mark.parametrize("labels", [[3], [-1], [1.5], [True]])
+def test_one_hot_refuses_a_label_that_is_not_a_class_index(labels):
+    with pytest.raises(ValueError, match=rf"one_hot: label 0 is {labels[0]!r}, but a class index for 3 classes"):
+        nn.one_hot(labels, 3)

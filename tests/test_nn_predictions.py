@@ -13,7 +13,7 @@ from glassgrad.engine import Value
 from glassgrad.nn.checks import CheckFailure, check_accuracy
 from glassgrad.nn.predictions import (ClassRule, base_loss, class_rule, evaluation_mode, label_pair,
                                       prepare_labels)
-from glassgrad.nn.sequential import Dense, Sequential
+from glassgrad.nn.keras import Dense, Sequential
 from glassgrad.viz.plots import decision_grid, plot_decision_boundary
 
 X, Y = nn.make_moons(40, noise=0.2, seed=3)

@@ -5,7 +5,7 @@ import pytest
 
 import glassgrad.nn as nn
 from glassgrad.engine import Value, gradcheck
-from glassgrad.nn.sequential import Dense, Sequential, softmax
+from glassgrad.nn.keras import Dense, Sequential, softmax
 
 # A tiny, easy data set: class 1 when x0 + x1 > 0 (fast to fit, a few epochs suffice).
 LINE_X = [[-1.0, -0.5], [-0.4, -0.9], [-0.8, 0.1], [0.2, -0.7], [1.0, 0.6], [0.3, 0.9], [0.9, -0.2], [-0.1, 0.8]]
