@@ -10,8 +10,9 @@ networks from glassgrad.engine ops; ``nn.losses``, ``nn.optim``, ``nn.data`` and
 hold the rest of a training loop; ``nn.predictions`` is the one rule for which class an
 output means. ``nn.conv``, ``nn.recurrent`` and ``nn.attention`` hold the modules beyond the
 MLP (``nn.tensors`` the nested-list helpers they share), and ``nn.twins`` their PyTorch twins:
-``model.to_torch()`` and ``Conv2d.from_torch(torch_module)``. ``nn.keras`` is the Keras way (``import glassgrad.nn.keras as dl``:
-``Sequential``, ``Dense``, ``Input``, Keras's ``Layer``, ``Dropout``) on top of all that.
+``model.to_torch()`` and ``Conv2d.from_torch(torch_module)``. ``nn.keras`` is the Keras way
+(``import glassgrad.nn.keras as dl``: ``Sequential``, ``Dense``, ``Input``, Keras's ``Layer``,
+``Dropout``) on top of all that.
 ``nn.data`` also loads scikit-learn's real handwritten digits (``load_digits``).
 """
 

@@ -56,7 +56,7 @@ from .module import Module
 from .optim import OPTIMIZERS, SGD, Optimizer, get_optimizer
 from .predictions import base_loss, evaluation_mode, prepare_labels
 from .rng import make_rng
-from .train import History, accuracy, fit, mean_loss
+from .train import History, accuracy, fit, mean_loss, outputs_of
 
 # ------------------------------------------------------------ the name tables
 
@@ -438,7 +438,7 @@ class Sequential(Module):
         """
         rows = _as_rows(X, "predict")
         with evaluation_mode(self):
-            return [_numbers(self(row)) for row in rows]
+            return outputs_of(self, rows)
 
     def summary(self) -> Summary:
         """Keras's table of the layers (Layer (type), Output Shape, Param #) and the total,
@@ -613,10 +613,6 @@ def _as_rows(X: object, where: str) -> list[list]:
     if not rows:
         raise ValueError(f"{where}: X is empty; give at least one sample")
     return rows
-
-
-def _numbers(output: Value | list[Value]) -> float | list[float]:
-    return output.data if isinstance(output, Value) else [v.data for v in output]
 
 
 def _class_of_one_hot(row: object, index: int) -> int:

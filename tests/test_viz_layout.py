@@ -120,7 +120,7 @@ def test_a_three_input_neuron_fits_a_notebook_with_readable_text(renderer):
 
 def test_a_graph_too_wide_for_a_notebook_is_scaled_down_to_fit(renderer):
     x = Value(1.0, label="x")
-    for k in range(30):
+    for _ in range(30):
         x = x * 1.01
     svg = draw_graph(x).svg()
     assert svg_size_px(svg)[0] <= OUTPUT_AREA_PX and svg_scale(svg) < 1.0
