@@ -30,7 +30,7 @@ from .value import Value
 from .waves import CONST, INPUT, MAX, OP, PARAM, REDRAWN, ReplayRefused, Tape
 
 __all__ = ["trace", "Traced", "TracedOutput", "TraceError", "detached_max", "redrawn_constants",
-           "guard", "traced_map", "flatten_results", "unflatten_numbers", "numbers_of"]
+           "guard", "traced_map", "TracedMap", "flatten_results", "unflatten_numbers", "numbers_of"]
 
 
 class TraceError(RuntimeError):
@@ -447,35 +447,60 @@ def unflatten_numbers(numbers: Sequence[float], shapes: Sequence[int | None]) ->
     return rows
 
 
-def traced_map(fn: Callable[..., object], rows: Sequence[Sequence[float]], chunk: int = 32) -> list:
-    """``[fn(*row) for row in rows]`` as numbers (a float, or a list of floats, per row),
-    computed by replaying one tape of ``chunk`` rows over and over: a 200 x 200 grid of
-    an MLP's outputs in about a second instead of a minute. (Recording costs about two
-    eager calls per row and a replay a few microseconds per row, so a small chunk
-    recorded once is cheapest.)
+class TracedMap:
+    """``fn`` mapped over rows of numbers through one tape of ``chunk`` rows, kept for reuse.
+
+    ``TracedMap(fn)(rows)`` is ``[fn(*row) for row in rows]`` as numbers (a float, or a
+    list of floats, per row), computed by replaying one recorded tape of ``chunk`` rows
+    over and over: a 200 x 200 grid of an MLP's outputs in about a second instead of a
+    minute. The last, shorter chunk is padded with copies of its last row and the extra
+    outputs are dropped, so one recording serves any number of rows; keep the
+    ``TracedMap`` to serve later calls with no new recording at all. (Recording costs
+    about two eager calls per row and a replay a few microseconds per row.)
 
     ``fn`` takes one Value per number of a row and returns a Value or a list of Values
     (``lambda *x: model(list(x))``). If it cannot be traced (a ``TraceError``: say it
     branches on ``.data``), every row is computed eagerly instead: the same numbers,
     only slower. An op outside its domain raises the eager error.
     """
-    points = [[float(x) for x in row] for row in rows]
-    shapes_by_size: dict[int, list[int | None]] = {}
 
-    def whole_chunk(chunk_rows: list) -> list[Value]:
-        flat, shapes_by_size[len(chunk_rows)] = flatten_results([fn(*row) for row in chunk_rows])
+    def __init__(self, fn: Callable[..., object], chunk: int = 32) -> None:
+        self.fn, self.chunk = fn, chunk
+        self.shapes: list[int | None] = []
+        self.traced = trace(self._whole_chunk)
+        self.eager = False      # set once fn turns out not to be traceable
+        self.full_chunk = False  # a tape of a whole chunk is recorded: pad short calls to it
+
+    def _whole_chunk(self, chunk_rows: list) -> list[Value]:
+        flat, self.shapes = flatten_results([self.fn(*row) for row in chunk_rows])
         return flat
 
-    traced = trace(whole_chunk)
-    numbers: list = []
-    for start in range(0, len(points), chunk):
-        part = points[start:start + chunk]
-        try:
-            outputs = traced(part)
-        except TraceError:
-            return numbers + [numbers_of(fn(*(Value(x) for x in row))) for row in points[start:]]
-        numbers += unflatten_numbers([o.data for o in outputs], shapes_by_size[len(part)])  # type: ignore[union-attr]
-    return numbers
+    def __call__(self, rows: Sequence[Sequence[float]]) -> list:
+        points = [[float(x) for x in row] for row in rows]
+        numbers: list = []
+        for start in range(0, len(points), self.chunk):
+            part = points[start:start + self.chunk]
+            if self.eager:
+                numbers += [numbers_of(self.fn(*(Value(x) for x in row))) for row in part]
+                continue
+            padded = part
+            if len(part) < self.chunk and (self.full_chunk or len(points) > self.chunk):
+                padded = part + [part[-1]] * (self.chunk - len(part))
+            try:
+                outputs = self.traced(padded)
+            except TraceError:
+                self.eager = True
+                numbers += [numbers_of(self.fn(*(Value(x) for x in row))) for row in part]
+                continue
+            self.full_chunk = self.full_chunk or len(padded) == self.chunk
+            rows_out = unflatten_numbers([o.data for o in outputs], self.shapes)  # type: ignore[union-attr]
+            numbers += rows_out[:len(part)]
+        return numbers
+
+
+def traced_map(fn: Callable[..., object], rows: Sequence[Sequence[float]], chunk: int = 32) -> list:
+    """``[fn(*row) for row in rows]`` as numbers, through one tape: ``TracedMap(fn, chunk)(rows)``."""
+    return TracedMap(fn, chunk)(rows)
 
 
 def numbers_of(result: object) -> object:

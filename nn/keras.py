@@ -243,6 +243,7 @@ class Sequential(Module):
         self.optimizer: Optimizer | None = None
         self.loss_fn: Callable[..., Value] | None = None  # the compiled loss (read by nn.predictions)
         self.jit_compile: bool | None = None  # what compile() chose (see compile)
+        self._logits_view: _Logits | None = None  # made once by _loss_model (underscore: not walked)
         self._compiled: dict | None = None  # what compile() chose
         for layer in layers:
             self.add(layer)
@@ -509,7 +510,9 @@ class Sequential(Module):
         output_layer = self._output_layer()
         last = self.output_activation
         if last == "linear" or (last == absorbed and isinstance(output_layer, Dense)):
-            return _Logits(self)
+            if self._logits_view is None:  # one view, so its traced forward is kept (train.outputs_of)
+                self._logits_view = _Logits(self)
+            return self._logits_view
         raise ValueError(f"this loss works on scores (logits) and applies {absorbed} itself; end the "
                          f"model with Dense(..., activation={absorbed!r}) or a linear layer, not {output_layer!r}")
 

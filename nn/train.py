@@ -17,13 +17,14 @@ import contextlib
 import gc
 import math
 import warnings
+import weakref
 from dataclasses import dataclass, field
 from typing import Callable, Iterator, Sequence
 
 from tqdm.auto import tqdm
 
 from glassgrad.engine import Value
-from glassgrad.engine.tape import (TraceError, flatten_results, numbers_of, trace as trace_fn, traced_map,
+from glassgrad.engine.tape import (TracedMap, TraceError, flatten_results, numbers_of, trace as trace_fn,
                                    unflatten_numbers)
 
 from .arguments import whole_number
@@ -224,12 +225,28 @@ def mean_loss(model: Module, X: Sequence[Sequence[float]], labels: Sequence,
 def outputs_of(model: Module, X: Sequence[Sequence[float]]) -> list:
     """The model's output numbers for each row of ``X`` (a float, or a list of floats).
 
-    nn's own modules run through one compiled tape (``engine.tape.traced_map``), which
-    gives eager's numbers many times faster; any other model is called row by row.
+    nn's own modules run through a compiled tape (``engine.tape.TracedMap``), which gives
+    eager's numbers many times faster; the tape is kept for the model's next call (each
+    epoch's validation), and made anew if the model's parameters are no longer the same
+    Values. Any other model is called row by row.
     """
-    if made_of_nn_modules(model):
-        return traced_map(lambda *x: model(list(x)), X)
-    return [numbers_of(model(list(row))) for row in X]
+    if not made_of_nn_modules(model):
+        return [numbers_of(model(list(row))) for row in X]
+    if not X:
+        return []
+    try:
+        parameters = tuple(id(p) for p in model.parameters())
+    except RuntimeError:  # a Sequential learns its input size from the first sample it sees
+        model(list(X[0]))
+        parameters = tuple(id(p) for p in model.parameters())
+    kept = _TRACED_FORWARDS.get(model)
+    if kept is None or kept[0] != parameters:
+        reference = weakref.ref(model)  # the tape must not keep the model alive
+        kept = _TRACED_FORWARDS[model] = (parameters, TracedMap(lambda *x: reference()(list(x))))
+    return kept[1](X)
+
+
+_TRACED_FORWARDS: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()  # model -> (its parameters, tape)
 
 
 def predict(model: Module, X: Sequence[Sequence[float]], *,

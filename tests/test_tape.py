@@ -494,3 +494,17 @@ def test_traced_map_of_a_function_that_branches_on_data_computes_every_row_eager
 def test_traced_map_outside_an_ops_domain_raises_the_eager_error():
     with pytest.raises(ValueError, match=r"log\(-1.0\): log is defined only for x > 0"):
         traced_map(lambda v: v.log(), [(1.0,), (2.0,)] * 20 + [(-1.0,)])
+
+
+def test_a_kept_traced_map_records_one_tape_and_pads_the_last_chunk_with_eager_numbers():
+    from glassgrad.engine.tape import TracedMap
+
+    model = MLP(2, [4, 1], seed=3)
+    forward = TracedMap(lambda *x: model(list(x)), chunk=4)
+    rows = [[0.1 * k, -0.2 * k] for k in range(10)]  # 4 + 4 + 2: the last chunk is padded
+    eager = [model(row).data for row in rows]
+    assert forward(rows) == eager
+    assert forward(rows[:3]) == eager[:3]  # a short call reuses the whole-chunk tape
+    model.parameters()[0].data += 0.5      # parameters are read at every replay
+    assert forward(rows) == [model(row).data for row in rows]
+    assert forward.traced.recordings == 1
