@@ -215,7 +215,9 @@ def _build_tape(roots: list[Value], recording: _Recording, n_inputs: int) -> Tap
             order.append(value)
             params.append(value)
             kind.append(PARAM)
-            op_index.append(-1), in0.append(-1), in1.append(-1)
+            op_index.append(-1)
+            in0.append(-1)
+            in1.append(-1)
         return found
 
     for node in recording.born[n_inputs:]:
@@ -227,7 +229,9 @@ def _build_tape(roots: list[Value], recording: _Recording, n_inputs: int) -> Tap
         op = node.op
         if op is None:
             kind.append(CONST)
-            op_index.append(-1), in0.append(-1), in1.append(-1)
+            op_index.append(-1)
+            in0.append(-1)
+            in1.append(-1)
             continue
         code = op_code.get(id(op))
         if code is None:
@@ -326,7 +330,7 @@ class Traced:
         if entry is not None and any(read() != value for read, value in entry.guards):
             entry = None  # Python state fn depends on has changed: record anew
         recorded_now = entry is None
-        if recorded_now:
+        if entry is None:
             entry = self._record(key, list(args), len(numbers))
         self.tapes.move_to_end(key)
         tape = self.last_tape = entry.tape
@@ -348,8 +352,9 @@ class Traced:
                 "numbers inside Value ops (glassgrad.engine.tape.detached_max for a max shift), "
                 "or call fn eagerly.")
         single = isinstance(result, Value)
-        roots = [result] if single else list(result) if isinstance(result, (list, tuple)) else None
-        if roots is None or not roots or not all(isinstance(r, Value) for r in roots):
+        results = [result] if single else list(result) if isinstance(result, (list, tuple)) else []
+        roots = [r for r in results if isinstance(r, Value)]
+        if not roots or len(roots) != len(results):
             raise TypeError(f"trace: fn must return a Value or a list of Values, got {result!r}")
         entry = self.tapes[key] = _Entry(_build_tape(roots, recording, n_inputs), recording.guards,
                                           single)

@@ -166,6 +166,7 @@ class Tape:
                 elif wave.kind == "max":
                     out = xs.max(axis=0)
                 else:
+                    assert wave.op is not None  # an "op" wave has its op
                     out, local_grads = _apply(wave.op, xs, values)
                     nonfinite = not all(np.isfinite(g).all() for g in local_grads)
                 if not np.isfinite(out).all():
@@ -268,8 +269,9 @@ class Tape:
                 continue
             computed = run is not None and node not in self.fused_into  # a fused add has no value of its own
             rows.append((f"%{node} = {self._describe(node, fused)}",
-                         _short(run.values[node]) if computed else "",
-                         _short(run.grads[node]) if computed and run.grads is not None else "",
+                         _short(run.values[node]) if run is not None and computed else "",
+                         _short(run.grads[node]) if run is not None and computed and run.grads is not None
+                         else "",
                          f"wave {wave_of[node]}" if node in wave_of else
                          "fused" if node in self.fused_into else ""))
         width = max(len(row[0]) for row in rows)
@@ -296,7 +298,7 @@ class Tape:
 
 
 def _wave_name(wave: Wave) -> str:
-    if wave.kind == "op":
+    if wave.kind == "op" and wave.op is not None:
         return wave.op.symbol if wave.op.params else wave.op.name
     return f"{wave.kind} of {len(wave.inputs)}"
 
@@ -313,6 +315,7 @@ def _apply(op: Op, xs: np.ndarray, values: np.ndarray) -> tuple[np.ndarray, tupl
     """One op on whole rows of inputs: its array form, or its scalar form element by element."""
     if op.array_forward is not None:
         out = np.asarray(op.array_forward(*xs), dtype=float)
+        assert op.array_local_grads is not None  # Op insists on both array forms, or neither
         return out, tuple(op.array_local_grads(*xs, out))
     out = np.empty(xs.shape[1])
     local_grads = np.empty(xs.shape)

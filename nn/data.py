@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import math
 import numbers
-from typing import Sequence
+from typing import Sequence, cast
 
 from .arguments import whole_number
 from .rng import RandomSource, make_rng
@@ -92,7 +92,7 @@ def make_blobs(n_samples: int = 100, centers: int | list[tuple[float, float]] = 
     if isinstance(centers, numbers.Integral) and not isinstance(centers, bool):
         k = whole_number(centers, "make_blobs: centers: the count")
         centers = [(2.0 * math.cos(angle), 2.0 * math.sin(angle)) for angle in _around(k)]
-    centers = [(float(c1), float(c2)) for c1, c2 in centers]
+    centers = [(float(c1), float(c2)) for c1, c2 in cast("list[tuple[float, float]]", centers)]
     if not centers:
         raise ValueError("make_blobs: centers must be a number >= 1 or a non-empty list of points")
     rng = make_rng(seed, where="make_blobs")
@@ -153,7 +153,7 @@ def one_hot(y: Sequence[int], classes: int) -> list[list[int]]:
     the indices themselves).
     """
     k = whole_number(classes, "one_hot: classes (the number of classes)")
-    rows = []
+    rows: list[list[int]] = []
     for i, label in enumerate(y):
         if isinstance(label, bool) or not isinstance(label, numbers.Integral) or not 0 <= label < k:
             raise ValueError(f"one_hot: label {i} is {label!r}, but a class index for {k} classes is "

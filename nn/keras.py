@@ -43,7 +43,7 @@ import math
 import numbers
 import random
 import time
-from typing import Callable, Sequence
+from typing import Callable, Sequence, cast
 
 from glassgrad.engine import Value, topological_order
 from glassgrad.engine.tape import detached_max
@@ -272,9 +272,11 @@ class Sequential(Module):
         if not self.layers:
             raise ValueError("Sequential has no layers; give a list like [Dense(16, activation='relu'), Dense(1)]")
         rng = self._rng if isinstance(self._rng, random.Random) else None  # None: global random
-        width = input_dim
+        width: int | None = input_dim
         for i, layer in enumerate(self.layers):
             if isinstance(layer, Layer):
+                if width is None:
+                    raise ValueError(f"Sequential: layer {i}, {layer!r}, follows a layer whose output size is unknown")
                 layer.build(width, rng)
             elif isinstance(layer, nn_layers.Layer) and layer.nin != width:  # its size is fixed
                 raise ValueError(f"Sequential: layer {i}, {layer!r}, takes {layer.nin} inputs "
@@ -363,7 +365,7 @@ class Sequential(Module):
                        otherwise=", or pass an nn optimizer")
         if jit_compile is not None and not isinstance(jit_compile, bool):
             raise TypeError(f"compile: jit_compile is True, False or None (auto), got {jit_compile!r}")
-        self.loss_fn, self.jit_compile = loss_fn, jit_compile
+        self.loss_fn, self.jit_compile = get_loss(loss_fn), jit_compile  # (a function is kept as it is)
         self._compiled = {"optimizer": optimizer, "loss": self.loss_fn, "loss_name": loss_name,
                           "metrics": list(metrics), "learning_rate": learning_rate,
                           "weight_decay": weight_decay}
@@ -473,6 +475,7 @@ class Sequential(Module):
         in eval mode (no dropout), counted by walking the graph from its outputs."""
         if not self.built:
             raise RuntimeError(f"{self!r}: the input size is unknown, so is the graph")
+        assert self.input_dim is not None  # built
         with evaluation_mode(self):
             outputs = self([Value(0.0) for _ in range(self.input_dim)])
         seen: set[Value] = set()
@@ -504,7 +507,8 @@ class Sequential(Module):
 
     def _loss_model(self, settings: dict) -> Module:
         """The model the loss reads: this one, or its logits for a cross-entropy loss."""
-        absorbed = LOGIT_LOSSES.get(base_loss(settings["loss"]))
+        loss = base_loss(settings["loss"])
+        absorbed = LOGIT_LOSSES.get(loss) if loss is not None else None
         if absorbed is None:
             return self
         output_layer = self._output_layer()
@@ -531,7 +535,7 @@ class Sequential(Module):
 
     def _validation_pair(self, data: object, settings: dict) -> tuple[list, list]:
         try:
-            X_val, y_val = data  # type: ignore[misc]
+            X_val, y_val = cast("tuple[Sequence, Sequence]", data)
         except (TypeError, ValueError):
             raise ValueError("fit: validation_data is a pair (X_val, y_val)") from None
         rows = _as_rows(X_val, "fit: validation_data")

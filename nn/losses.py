@@ -14,7 +14,7 @@ from __future__ import annotations
 import math
 import numbers
 from dataclasses import dataclass
-from typing import Callable, Iterable, Sequence
+from typing import Any, Callable, Iterable, Sequence
 
 from glassgrad.engine import Value
 from glassgrad.engine.tape import detached_max
@@ -76,13 +76,13 @@ def softmax_cross_entropy(logits_per_sample: Sequence[Output] | Sequence[Sequenc
     The result is the mean over samples.
     """
     if isinstance(class_index, numbers.Integral):
-        logits_per_sample, class_index = [logits_per_sample], [class_index]  # type: ignore[list-item]
+        logits_per_sample, class_index = [logits_per_sample], [class_index]  # type: ignore[list-item, assignment]
     samples = _pairs(logits_per_sample, class_index, "softmax_cross_entropy")
     losses = []
     for i, (logits, target) in enumerate(samples):
-        logits = list(logits)  # type: ignore[arg-type]
+        logits = list(logits)
         if isinstance(target, bool) or not isinstance(target, numbers.Integral) \
-                or not 0 <= target < len(logits):
+                or not 0 <= int(target) < len(logits):
             raise ValueError(f"softmax_cross_entropy: sample {i} has {len(logits)} logits, so its "
                              f"class index must be a whole number in 0..{len(logits) - 1}, got {target!r}")
         losses.append(_log_sum_exp(logits) - logits[int(target)])
@@ -126,9 +126,9 @@ def _pairs(outputs: object, targets: object, loss: str) -> list[tuple]:
             for output, target in _zip_samples(outputs, targets, loss)]
 
 
-def _zip_samples(outputs: object, targets: object, loss: str) -> list[tuple]:
+def _zip_samples(outputs: Any, targets: Any, loss: str) -> list[tuple]:
     """(output, target) per sample, the two lists checked to have one and the same length."""
-    outputs, targets = list(outputs), list(targets)  # type: ignore[call-overload]
+    outputs, targets = list(outputs), list(targets)
     if len(outputs) != len(targets):
         raise ValueError(f"{loss}: {len(outputs)} outputs but {len(targets)} targets; "
                          "give one target per output")

@@ -149,7 +149,9 @@ class RNN(RNNCell):
         self.nonlinearity = choose_one(nonlinearity, NONLINEARITIES, "nonlinearity", where=f"{self.kind}: ")
         _RecurrentWeights.__init__(self, input_size, hidden_size, seed, rng, suffix="_l0")
 
-    def __call__(self, sequence: Sequence[Vector], h0: Vector | None = None) -> tuple[list[list[Value]], list]:
+    # RNN unrolls the cell over a sequence, so it takes a sequence where the cell takes one step.
+    def __call__(self, sequence: Sequence[Vector],  # type: ignore[override]
+                 h0: Vector | None = None) -> tuple[list[list[Value]], list]:
         outputs, groups, h = [], [], h0
         for t, x in enumerate(self._sequence(sequence)):
             h_before, h = h, self._step(x, h)

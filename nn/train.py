@@ -222,7 +222,7 @@ def mean_loss(model: Module, X: Sequence[Sequence[float]], labels: Sequence,
     return total / len(labels)
 
 
-def outputs_of(model: Module, X: Sequence[Sequence[float]]) -> list:
+def outputs_of(model: Callable[[list[float]], object], X: Sequence[Sequence[float]]) -> list:
     """The model's output numbers for each row of ``X`` (a float, or a list of floats).
 
     nn's own modules run through a compiled tape (``engine.tape.TracedMap``), which gives
@@ -230,7 +230,7 @@ def outputs_of(model: Module, X: Sequence[Sequence[float]]) -> list:
     epoch's validation), and made anew if the model's parameters are no longer the same
     Values. Any other model is called row by row.
     """
-    if not made_of_nn_modules(model):
+    if not (isinstance(model, Module) and made_of_nn_modules(model)):
         return [numbers_of(model(list(row))) for row in X]
     if not X:
         return []
@@ -242,14 +242,20 @@ def outputs_of(model: Module, X: Sequence[Sequence[float]]) -> list:
     kept = _TRACED_FORWARDS.get(model)
     if kept is None or kept[0] != parameters:
         reference = weakref.ref(model)  # the tape must not keep the model alive
-        kept = _TRACED_FORWARDS[model] = (parameters, TracedMap(lambda *x: reference()(list(x))))
+
+        def forward(*x: Value) -> object:
+            alive = reference()
+            assert alive is not None  # the WeakKeyDictionary entry goes with the model
+            return alive(list(x))
+
+        kept = _TRACED_FORWARDS[model] = (parameters, TracedMap(forward))
     return kept[1](X)
 
 
 _TRACED_FORWARDS: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()  # model -> (its parameters, tape)
 
 
-def predict(model: Module, X: Sequence[Sequence[float]], *,
+def predict(model: Callable[[list[float]], object], X: Sequence[Sequence[float]], *,
             loss: str | Callable[..., Value] | None = None,
             classes: Sequence[int] = (0, 1)) -> list[int]:
     """The predicted class of each row of ``X``, by the rule of ``nn.predictions``.
@@ -262,7 +268,7 @@ def predict(model: Module, X: Sequence[Sequence[float]], *,
     return [rule.label(output) for output in outputs_of(model, X)]
 
 
-def accuracy(model: Module, X: Sequence[Sequence[float]], y: Sequence[int], *,
+def accuracy(model: Callable[[list[float]], object], X: Sequence[Sequence[float]], y: Sequence[int], *,
              loss: str | Callable[..., Value] | None = None) -> float:
     """The fraction of samples whose predicted class equals the label (0/1 labels work
     with hinge). ``loss`` as for ``predict``. The model runs in its current mode: call

@@ -193,10 +193,12 @@ def _draw_op(graph: Graph, index: GraphIndex, position: int, active: bool,
     op_name = f"op{position}"
     marked = {"color": HIGHLIGHT_COLOUR, "penwidth": "2.5"} if active else {}
     marked_label = {"fontcolor": HIGHLIGHT_COLOUR} if active else {}
-    tooltip = node.op.formula or node.op.name
-    if node.op.derivatives:
-        tooltip += "   local derivatives: " + ", ".join(node.op.derivatives)
-    graph.node(op_name, node.op.symbol, shape="ellipse", style="filled", fillcolor=OP_COLOUR,
+    op = node.op
+    assert op is not None  # only nodes made by an op are drawn with one
+    tooltip = op.formula or op.name
+    if op.derivatives:
+        tooltip += "   local derivatives: " + ", ".join(op.derivatives)
+    graph.node(op_name, op.symbol, shape="ellipse", style="filled", fillcolor=OP_COLOUR,
                fontsize="10", width="0.3", height="0.3", margin="0.04", tooltip=tooltip,
                **marked)
     graph.edge(op_name, f"n{position}", **marked)

@@ -270,6 +270,7 @@ def _section(k: int, view: StepView, formulas: dict[str, str]) -> str:
 def _question(k: int, view: StepView, index: GraphIndex) -> str:
     """The form asked before frame ``k``: one answer box per input its step updates."""
     frame = view.frame
+    assert frame is not None  # a question comes before a step, never before the start view
     L, n = frame.root_name, frame.name
     answers = quiz_answers(frame, index)
     formula = _op_text(frame.op, [index.names[index.position[x]]

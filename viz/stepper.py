@@ -109,6 +109,7 @@ def backprop_steps(root: Value, *, index: GraphIndex | None = None) -> list[Back
         contributions = node.propagate()
         updates = _input_updates(node, contributions, grads_before, index)
         position = index.position[node]
+        assert node.op is not None  # backprop_steps steps through op nodes only
         frames.append(BackwardFrame(len(frames), position, names[position], node.op.symbol,
                                     node.grad, names[-1], updates))
         if not all(math.isfinite(update.grad_after) for update in updates):
@@ -219,7 +220,7 @@ def step_views(root: Value, *, precision: int = 4, rankdir: str = "LR",
         return [_grad_text(grads[i], waiting[i], total[i], i == root_index, precision)
                 for i in range(size)]
 
-    moments = [(root_index, None, grad_texts(),
+    moments: list[tuple[int, BackwardFrame | None, list[str], str]] = [(root_index, None, grad_texts(),
                 f"Start: d{L}/d{L} = 1.0 (the root's gradient with respect to itself); "
                 "every other gradient is not known yet (?)")]
     for frame in frames:
@@ -232,14 +233,14 @@ def step_views(root: Value, *, precision: int = 4, rankdir: str = "LR",
     # so all the pictures share one layout: nodes stay put as the slider moves.
     widths = [record_width(texts[i] for _, _, texts, _ in moments) for i in range(size)]
     views = []
-    for highlight, frame, texts, caption in moments:
-        receiving = frozenset(update.index for update in frame.inputs) if frame else frozenset()
+    for highlight, moment, texts, caption in moments:
+        receiving = frozenset(update.index for update in moment.inputs) if moment else frozenset()
         graph = build_graph(index, grad_texts=texts, parameters=parameter_positions,
                             highlight=frozenset([highlight]),
-                            receiving=receiving, active_op=frame.index if frame else None,
+                            receiving=receiving, active_op=moment.index if moment else None,
                             rankdir=rankdir, precision=precision, legend=False, min_widths=widths,
                             caption=_picture_caption(caption) if caption_in_picture else "")
-        views.append(StepView(graph, caption, f"n{highlight}", frame, index))
+        views.append(StepView(graph, caption, f"n{highlight}", moment, index))
     return views
 
 
@@ -381,13 +382,15 @@ def _step_mistakes(frame: BackwardFrame, node: Value, index: GraphIndex, positio
     guesses.append(("returned_forward", f"That uses the value of {n}, the op's output, not its "
                     f"slope: the local derivative is d{n}/d{x}.",
                     before + grad * node.data * len(updates)))
-    if node.op.arity == 1:
+    op = node.op
+    assert op is not None  # a quiz question is about an op node's step
+    if op.arity == 1:
         try:
-            wrong_local = node.op.local_grads(node.inputs[0].data, node.inputs[0].data)[0]
+            wrong_local = op.local_grads(node.inputs[0].data, node.inputs[0].data)[0]
         except (ArithmeticError, ValueError):
             wrong_local = math.nan
         guesses.append(("used_input_for_output", "The local derivative uses x where it needs out, "
-                        f"the op's output (out = {node.op.formula or node.op.name}).",
+                        f"the op's output (out = {op.formula or op.name}).",
                         before + grad * wrong_local))
     guesses += [
         ("factor_of_two", "Twice the right share: a factor 2 too many?", before + 2 * share),
