@@ -143,10 +143,7 @@ def build_graph(
         raise ValueError(f"draw_graph: rankdir must be 'LR', 'TB', 'RL' or 'BT', got {rankdir!r}")
     # decorate: each edge label is underlined and tied to its own edge by a short line, so
     # the two local derivatives where edges meet (at a "*") each point to their input.
-    graph = Graph("glassgrad", graph_attr={"rankdir": rankdir, "fontname": "Helvetica",
-                                           "ranksep": "0.2", "nodesep": "0.3", "size": FIT_SIZE},
-                  node_attr={"fontname": "Helvetica", "fontsize": str(VALUE_FONT_SIZE)},
-                  edge_attr={"fontname": "Helvetica", "fontsize": "9", "decorate": "true"})
+    graph = new_graph(rankdir)
     root_index = len(index.order) - 1
     for position, node in enumerate(index.order):
         fields = [index.names[position], f"data {format_number(node.data, precision)}",
@@ -162,7 +159,7 @@ def build_graph(
         if node.op is not None:
             _draw_op(graph, index, position, active_op == position, show_local_grads, precision)
     if legend:
-        _draw_legend(graph, rankdir)
+        draw_legend(graph, rankdir)
     if caption:
         add_caption(graph, caption)
     return graph
@@ -237,8 +234,22 @@ def _stacked_record(fields: Sequence[str], rankdir: str) -> str:
     return "{" + stack + "}" if rankdir in ("LR", "RL") else stack
 
 
-def _draw_legend(graph: Graph, rankdir: str) -> None:
-    """The legend: a small boxed cluster of plain nodes, styled like what they explain.
+def new_graph(rankdir: str) -> Graph:
+    """An empty picture with glassgrad's layout: tight spacing, one font, edge labels tied
+    to their edges, and scaled down to ``FIT_SIZE`` if it would be wider than a notebook."""
+    return Graph("glassgrad", graph_attr={"rankdir": rankdir, "fontname": "Helvetica",
+                                          "ranksep": "0.2", "nodesep": "0.3", "size": FIT_SIZE},
+                 node_attr={"fontname": "Helvetica", "fontsize": str(VALUE_FONT_SIZE)},
+                 edge_attr={"fontname": "Helvetica", "fontsize": "9", "decorate": "true"})
+
+
+VALUE_ENTRIES = (("input (leaf)", LEAF_COLOUR), ("parameter", PARAMETER_COLOUR), ("result (root)", ROOT_COLOUR))
+
+
+def draw_legend(graph: Graph, rankdir: str, boxes: Sequence[tuple[str, str]] = VALUE_ENTRIES) -> None:
+    """The legend: a small boxed cluster of plain nodes, styled like what they explain:
+    ``boxes`` (text, fill colour; the last one is the root's, drawn with its thick
+    border), then an op and the number on an edge.
 
     Plain text and ordinary shapes only (no HTML-like labels), so the WebAssembly
     Graphviz draws it as ``dot`` does. Invisible edges chain the entries into one strip
@@ -250,12 +261,11 @@ def _draw_legend(graph: Graph, rankdir: str) -> None:
         legend.attr(label="legend", labeljust="l", fontsize="10", style="rounded",
                     color="#9ca3af", margin="6")
         entries = []
-        for name, text, colour in (("legend", "input (leaf)", LEAF_COLOUR),  # the node "legend"
-                                   ("legend_parameter", "parameter", PARAMETER_COLOUR),
-                                   ("legend_root", "result (root)", ROOT_COLOUR)):
+        for k, (text, colour) in enumerate(boxes):
+            name = "legend" if k == 0 else f"legend_{k}"  # the first entry is the node "legend"
             entries.append(name)
             legend.node(name, text, shape="box", style="filled,rounded", height="0.25",
-                        fillcolor=colour, penwidth="2" if name == "legend_root" else "1")
+                        fillcolor=colour, penwidth="2" if k == len(boxes) - 1 else "1")
         legend.node("legend_op", "op: makes\\nthe value it\\npoints to", shape="ellipse",
                     style="filled", fillcolor=OP_COLOUR, fontsize="9", margin="0.02")
         legend.node("legend_local_grad", "1.5 on an edge:\\nlocal derivative\\nd(out)/d(in)",

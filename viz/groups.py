@@ -30,7 +30,7 @@ from glassgrad.nn import Module
 from glassgrad.nn.layers import Group, recorded_groups
 
 from .dot import (LEAF_COLOUR, OP_COLOUR, PARAMETER_COLOUR, ROOT_COLOUR, HIGHLIGHT_COLOUR, _record_escape,
-                  add_caption, format_number)
+                  add_caption, draw_legend, format_number, new_graph)
 from .svg import Graph
 
 GROUP_COLOUR = "#ede9fe"
@@ -143,13 +143,11 @@ def draw_grouped(root: Value, group_by: object, *, rankdir: str = "LR", precisio
     if not grads:
         caption = "\\n".join(text for text in (title, "grad ?: not computed yet (call .backward() first)")
                              if text)
-    graph = Graph("glassgrad", graph_attr={"rankdir": rankdir, "fontname": "Helvetica"},
-                  node_attr={"fontname": "Helvetica", "fontsize": "11"},
-                  edge_attr={"fontname": "Helvetica", "fontsize": "9"})
+    graph = new_graph(rankdir)
     _draw_boxes(graph, grouping, boxes, _Marks(set(parameters), set(highlight), root), grads, precision)
     _draw_edges(graph, grouping, show_local_grads, precision)
     if legend:
-        graph.node("legend", _LEGEND, shape="plaintext")
+        draw_legend(graph, rankdir, GROUP_LEGEND)
     if caption:
         add_caption(graph, caption)
     return graph
@@ -221,12 +219,7 @@ def _draw_edges(graph: Graph, grouping: Grouping, show_local_grads: bool, precis
             graph.edge(source, box)
 
 
-_LEGEND = (
-    '<<table border="0" cellborder="0" cellspacing="2" cellpadding="2">'
-    f'<tr><td bgcolor="{GROUP_COLOUR}" border="1"></td><td align="left">a group: one neuron, kernel '
-    'position or cell step (its outputs: data, grad)</td></tr>'
-    f'<tr><td bgcolor="{LEAF_COLOUR}" border="1"></td><td align="left">input (leaf), or a tensor of them</td></tr>'
-    f'<tr><td bgcolor="{PARAMETER_COLOUR}" border="1"></td><td align="left">parameter(s)</td></tr>'
-    f'<tr><td bgcolor="{ROOT_COLOUR}" border="1"></td><td align="left">result (root)</td></tr>'
-    "</table>>"
-)
+# The grouped picture's legend entries (drawn by dot.draw_legend, in plain nodes).
+GROUP_LEGEND = (("a group: one neuron, kernel position\\nor cell step (its outputs: data, grad)", GROUP_COLOUR),
+                ("input (leaf), or a tensor of them", LEAF_COLOUR), ("parameter(s)", PARAMETER_COLOUR),
+                ("result (root)", ROOT_COLOUR))
