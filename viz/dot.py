@@ -243,13 +243,15 @@ def new_graph(rankdir: str) -> Graph:
                  edge_attr={"fontname": "Helvetica", "fontsize": "9", "decorate": "true"})
 
 
-VALUE_ENTRIES = (("input (leaf)", LEAF_COLOUR), ("parameter", PARAMETER_COLOUR), ("result (root)", ROOT_COLOUR))
+# (node name, text, fill colour): the first entry is the node named "legend"
+VALUE_ENTRIES = (("legend", "input (leaf)", LEAF_COLOUR), ("legend_parameter", "parameter", PARAMETER_COLOUR),
+                 ("legend_root", "result (root)", ROOT_COLOUR))
 
 
-def draw_legend(graph: Graph, rankdir: str, boxes: Sequence[tuple[str, str]] = VALUE_ENTRIES) -> None:
+def draw_legend(graph: Graph, rankdir: str, boxes: Sequence[tuple[str, str, str]] = VALUE_ENTRIES) -> None:
     """The legend: a small boxed cluster of plain nodes, styled like what they explain:
-    ``boxes`` (text, fill colour; the last one is the root's, drawn with its thick
-    border), then an op and the number on an edge.
+    ``boxes`` (node name, text, fill colour; "legend_root" gets the root's thick border),
+    then an op and the number on an edge.
 
     Plain text and ordinary shapes only (no HTML-like labels), so the WebAssembly
     Graphviz draws it as ``dot`` does. Invisible edges chain the entries into one strip
@@ -261,11 +263,10 @@ def draw_legend(graph: Graph, rankdir: str, boxes: Sequence[tuple[str, str]] = V
         legend.attr(label="legend", labeljust="l", fontsize="10", style="rounded",
                     color="#9ca3af", margin="6")
         entries = []
-        for k, (text, colour) in enumerate(boxes):
-            name = "legend" if k == 0 else f"legend_{k}"  # the first entry is the node "legend"
+        for name, text, colour in boxes:
             entries.append(name)
             legend.node(name, text, shape="box", style="filled,rounded", height="0.25",
-                        fillcolor=colour, penwidth="2" if k == len(boxes) - 1 else "1")
+                        fillcolor=colour, penwidth="2" if name == "legend_root" else "1")
         legend.node("legend_op", "op: makes\\nthe value it\\npoints to", shape="ellipse",
                     style="filled", fillcolor=OP_COLOUR, fontsize="9", margin="0.02")
         legend.node("legend_local_grad", "1.5 on an edge:\\nlocal derivative\\nd(out)/d(in)",

@@ -220,6 +220,8 @@ def _draw_edges(graph: Graph, grouping: Grouping, show_local_grads: bool, precis
 
 
 # The grouped picture's legend entries (drawn by dot.draw_legend, in plain nodes).
-GROUP_LEGEND = (("a group: one neuron, kernel position\\nor cell step (its outputs: data, grad)", GROUP_COLOUR),
-                ("input (leaf), or a tensor of them", LEAF_COLOUR), ("parameter(s)", PARAMETER_COLOUR),
-                ("result (root)", ROOT_COLOUR))
+GROUP_LEGEND = (("legend", "a group: one neuron, kernel position\\nor cell step (its outputs: data, grad)",
+                 GROUP_COLOUR),
+                ("legend_leaf", "input (leaf), or a tensor of them", LEAF_COLOUR),
+                ("legend_parameter", "parameter(s)", PARAMETER_COLOUR),
+                ("legend_root", "result (root)", ROOT_COLOUR))
