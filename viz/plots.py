@@ -31,10 +31,10 @@ from matplotlib.figure import Figure, SubFigure
 from matplotlib.ticker import MaxNLocator
 
 from glassgrad.engine import Value, kept_gradients, topological_order
-from glassgrad.engine.tape import numbers_of, traced_map
+from glassgrad.engine.tape import traced_map
 from glassgrad.nn.predictions import (ClassRule, class_labels, class_rule, evaluation_mode,
                                       model_loss, prepare_labels)
-from glassgrad.nn.train import made_of_nn_modules
+from glassgrad.nn.train import made_of_nn_modules, outputs_of
 
 # One colour per class (colour-blind friendly), for regions and points alike.
 CLASS_COLOURS = ("#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd",
@@ -209,9 +209,7 @@ def _outputs_of(model: Callable[[list[float]], object], points: Sequence[Sequenc
     """``model(list(point))`` at every point, as numbers (a float or a list of floats per
     point), in eval mode; through a traced forward for nn's own modules."""
     with evaluation_mode(model):
-        if made_of_nn_modules(model):
-            return traced_map(lambda *x: model(list(x)), points)
-        return [numbers_of(model(list(point))) for point in points]
+        return outputs_of(model, points)
 
 
 def _points_2d(X: Sequence[Sequence[float]], where: str) -> list[tuple[float, float]]:
