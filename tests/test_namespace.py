@@ -112,11 +112,16 @@ def test_the_glassgrad_console_script_is_installed_and_runs(tmp_path):
 @pytest.mark.slow
 def test_a_built_wheel_holds_only_the_glassgrad_namespace(tmp_path):
     pytest.importorskip("setuptools")
-    done = subprocess.run([sys.executable, "-m", "pip", "wheel", str(REPO_ROOT), "--no-deps",
-                           "--no-build-isolation", "-q", "-w", str(tmp_path)],
+    source = tmp_path / "source"  # a copy, so setuptools' build/ folder is not left in the repository
+    for folder in SOURCE_FOLDERS:
+        shutil.copytree(REPO_ROOT / folder, source / folder, ignore=shutil.ignore_patterns("__pycache__"))
+    for name in ("pyproject.toml", "README.md", "LICENSE"):
+        shutil.copy(REPO_ROOT / name, source / name)
+    done = subprocess.run([sys.executable, "-m", "pip", "wheel", str(source), "--no-deps",
+                           "--no-build-isolation", "-q", "-w", str(tmp_path / "wheels")],
                           capture_output=True, text=True, timeout=300)
     assert done.returncode == 0, done.stderr
-    (wheel,) = tmp_path.glob("glassgrad-*.whl")
+    (wheel,) = (tmp_path / "wheels").glob("glassgrad-*.whl")
     names = zipfile.ZipFile(wheel).namelist()
     top_levels = {name.split("/")[0] for name in names}
     assert {t for t in top_levels if not t.endswith(".dist-info")} == {"glassgrad"}
