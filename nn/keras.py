@@ -443,13 +443,13 @@ class Sequential(Module):
         with evaluation_mode(self):
             return outputs_of(self, rows)
 
-    def summary(self) -> Summary:
-        """Keras's table of the layers (Layer (type), Output Shape, Param #) and the total,
-        trainable and non-trainable parameter counts, plus what only a scalar engine can
-        say: how many graph nodes one sample's forward pass builds.
+    def summary(self, print_fn: Callable[[str], object] = print) -> None:
+        """Print Keras's table of the layers (Layer (type), Output Shape, Param #) and the
+        total, trainable and non-trainable parameter counts, plus what only a scalar engine
+        can say: how many graph nodes one sample's forward pass builds.
 
-        The table is returned as a ``Summary``, a str that shows as itself, so
-        ``model.summary()`` in a notebook (or ``print(model.summary())``) shows it.
+        As in Keras, ``print_fn`` is called with each line and nothing is returned; pass
+        ``print_fn=lines.append`` to keep the text.
         """
         rule = "=" * 66
         lines = ['Model: "sequential"', rule, f"{'Layer (type)':<34}{'Output Shape':<20}{'Param #':>12}", rule]
@@ -468,7 +468,8 @@ class Sequential(Module):
                          "(inputs, parameters and operations of one forward pass)")
         else:
             lines.append("total parameters: ? (input size unknown)")
-        return Summary("\n".join(lines))
+        for line in lines:
+            print_fn(line)
 
     def graph_nodes_per_sample(self) -> int:
         """The nodes (inputs, parameters, operations) of the graph one sample's forward pass builds,
@@ -544,14 +545,6 @@ class Sequential(Module):
     def __repr__(self) -> str:
         size = "" if self.input_dim is None else f", input_dim={self.input_dim}"
         return f"Sequential([{', '.join(map(repr, self.layers))}]{size})"
-
-
-class Summary(str):
-    """The text of ``Sequential.summary()``: a str whose repr is the text itself, so the
-    table shows as a table when a notebook cell ends with ``model.summary()``."""
-
-    def __repr__(self) -> str:
-        return str(self)
 
 
 class _Logits(Module):
