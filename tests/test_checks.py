@@ -285,6 +285,21 @@ def test_neuron_forward_wrong_answer_gets_its_hint(wrong, mistake, words):
     assert words in failure.hint
 
 
+def test_neuron_forward_with_two_hard_coded_inputs_says_it_used_only_the_first_2_of_3():
+    failure = failure_of(check_neuron_forward, lambda w, b, x: (w[0] * x[0] + w[1] * x[1] + b).tanh())
+    assert failure.mistake == "hard_coded_inputs"
+    assert failure.hint.startswith("Your neuron used only the first 2 of 3 inputs")
+    assert "inputs=[1.0, 2.0, -0.5]" in failure.problem  # the neuron with 3 inputs
+
+
+def test_neuron_forward_with_three_hard_coded_inputs_is_named_at_the_neuron_with_two():
+    failure = failure_of(check_neuron_forward,
+                         lambda w, b, x: (w[0] * x[0] + w[1] * x[1] + w[2] * x[2] + b).tanh())
+    assert failure.mistake == "hard_coded_inputs"
+    assert "IndexError" in failure.problem and "a neuron with 2 inputs" in failure.problem
+    assert "reads more inputs than it was given" in failure.hint
+
+
 def test_neuron_forward_failure_shows_the_case_expected_and_got():
     message = str(failure_of(check_neuron_forward, lambda w, b, x: weighted_sum(w, x).tanh()))
     expected = math.tanh(0.5 * 1.0 - 1.2 * 2.0 + 0.8 * -0.5 + 0.3)
@@ -389,3 +404,42 @@ def test_accuracy_below_target_gets_its_hint(model, mistake):
 def test_accuracy_with_mismatched_data_is_a_value_error():
     with pytest.raises(ValueError, match="same non-zero length"):
         check_accuracy(perfect, POINTS, LABELS[:-1])
+
+
+def test_accuracy_of_one_output_for_three_classes_says_one_output_per_class():
+    three_classes = [0, 1, 2] * 5
+    failure = failure_of(check_accuracy, lambda x: Value(x[0]), POINTS[:15], three_classes)
+    assert failure.mistake == "wrong_output_count"
+    assert "1 output(s) for 3 classes" in failure.problem
+    assert "one neuron per class" in failure.hint and "softmax_cross_entropy" in failure.hint
+    two_outputs = failure_of(check_accuracy, lambda x: [Value(x[0]), Value(-x[0])],
+                             POINTS[:15], three_classes)
+    assert two_outputs.mistake == "wrong_output_count"
+
+
+# ----------------------------------------------- exercise 5: three spirals, held out
+
+def test_exercise_5_data_is_three_spirals_with_held_out_points_never_trained_on():
+    X_train, y_train, X_test, y_test = accuracy_exercise_data()
+    assert (len(X_train), len(X_test)) == (180, 120)
+    assert set(y_train) == set(y_test) == {0, 1, 2}
+    assert not {tuple(x) for x in X_train} & {tuple(x) for x in X_test}
+    assert accuracy_exercise_data() == (X_train, y_train, X_test, y_test)  # fixed seeds
+
+
+def test_exercise_5_reference_model_passes_with_a_margin_and_an_untrained_one_misses():
+    X_train, y_train, X_test, y_test = accuracy_exercise_data()
+    target = 0.9
+    reference = check_accuracy(solution.train_model(X_train, y_train), X_test, y_test, target=target)
+    assert reference >= target + 0.05
+    untrained = failure_of(check_accuracy, nn.MLP(2, [16, 16, 3], seed=0), X_test, y_test,
+                           target=target)
+    assert untrained.mistake == "no_learning"
+
+
+def test_exercise_5_model_trained_on_misaligned_labels_misses_the_target():
+    X_train, y_train, X_test, y_test = accuracy_exercise_data()
+    model = nn.MLP(2, [16, 16, 3], seed=0)
+    nn.fit(model, X_train, sorted(y_train), loss="softmax_cross_entropy", optimizer="adam",
+           lr=0.05, epochs=100, progress=False)      # the bug: labels sorted, points not
+    assert failure_of(check_accuracy, model, X_test, y_test, target=0.9).mistake == "no_learning"
