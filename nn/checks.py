@@ -33,7 +33,7 @@ import numbers
 import os
 import re
 import sys
-from typing import Callable, Sequence, cast
+from typing import Callable, NoReturn, Sequence, cast
 
 from glassgrad.engine import Op, Value, gradcheck, topological_order
 from glassgrad.engine.ops import BUILTIN_OPS
@@ -332,7 +332,7 @@ def check_backward_by_hand(backward_by_hand: Callable[..., object],
 
 
 def _explain_no_gradient(check: str, backward_by_hand: Callable[..., object],
-                         build: Callable[[], dict[str, Value]], root_name: str) -> None:
+                         build: Callable[[], dict[str, Value]], root_name: str) -> NoReturn:
     """Every gradient is 0: raise "todo", or "root_not_seeded" if the function does compute
     gradients once the root's is set for it (a forgotten seed makes every product 0)."""
     seeded = build()
