@@ -11,7 +11,7 @@ value, and a hint for the common mistake behind it:
     check_backward_by_hand(backward_by_hand)        # on backward_exercise_graph()
     check_neuron_forward(neuron_forward)
     check_sgd_step(sgd_step)
-    check_accuracy(model, X_test, y_test, target=0.9)
+    check_accuracy(model, X_test, y_test, target=0.9)   # on accuracy_exercise_data()
 
 The diagnosis compares the student's answers with the answers each common mistake
 would give (a sign error, ``=`` instead of ``+=``, a missing bias, ...) at every test
@@ -31,12 +31,14 @@ import inspect
 import math
 import numbers
 import os
+import re
 import sys
-from typing import Callable, Sequence, cast
+from typing import Callable, NoReturn, Sequence, cast
 
 from glassgrad.engine import Op, Value, gradcheck, topological_order
 from glassgrad.engine.ops import BUILTIN_OPS
 
+from .data import make_spirals, train_test_split
 from .layers import ACTIVATIONS
 from .predictions import evaluation_mode, model_loss
 from .train import accuracy as nn_accuracy
@@ -268,20 +270,20 @@ def _numeric_slope_text(op: Op, local_grads: Callable, point: tuple, i: int) -> 
 
 
 def backward_exercise_graph() -> dict[str, Value]:
-    """The graph of exercise 2, L = tanh(a*b + a), as {name: node} with the root L last.
+    """The graph of exercise 2, L = tanh(a*b) * (a*b), as {name: node} with the root L last.
 
-        c = a * b      dc/da = b, dc/db = a
-        d = c + a      dd/dc = 1, dd/da = 1     (a is used twice: its gradients add up)
-        L = tanh(d)    dL/dd = 1 - L**2
+        u = a * b      du/da = b, du/db = a
+        t = tanh(u)    dt/du = 1 - t**2          (the output t, not the input u)
+        L = t * u      dL/dt = u, dL/du = t      (u is used twice: its gradients add up)
     """
-    a, b = Value(0.5, label="a"), Value(-1.5, label="b")
-    c = a * b
-    c.label = "c"
-    d = c + a
-    d.label = "d"
-    L = d.tanh()
+    a, b = Value(2.0, label="a"), Value(-0.4, label="b")
+    u = a * b
+    u.label = "u"
+    t = u.tanh()
+    t.label = "t"
+    L = t * u
     L.label = "L"
-    return {"a": a, "b": b, "c": c, "d": d, "L": L}
+    return {"a": a, "b": b, "u": u, "t": t, "L": L}
 
 
 def check_backward_by_hand(backward_by_hand: Callable[..., object],
@@ -290,8 +292,9 @@ def check_backward_by_hand(backward_by_hand: Callable[..., object],
 
     ``build()`` makes a fresh graph as {name: node}, root last; the student's function is
     called with the nodes as keyword arguments (all grads 0) and must set every node's
-    ``grad`` to dL/d(node). The first wrong gradient, in the order backward visits the
-    nodes, is reported.
+    ``grad`` to dL/d(node), by hand: from the nodes' ``data`` and the chain rule, without
+    ``backward()``. The first wrong gradient, in the order backward visits the nodes, is
+    reported.
     """
     check = "check_backward_by_hand"
     reference = build()
@@ -300,9 +303,15 @@ def check_backward_by_hand(backward_by_hand: Callable[..., object],
     nodes = build()
     _call_student(check, backward_by_hand, **nodes)
     if all(node.grad == 0.0 for node in nodes.values()):
-        raise CheckFailure(check, f"{_name(backward_by_hand)} set no gradient (all are still 0): "
-                           "is it still a TODO?",
-                           TODO_HINT + f" Start with {root_name}.grad = 1.0.", "todo")
+        _explain_no_gradient(check, backward_by_hand, build, root_name)
+    if _follows_stored_local_grads(check, backward_by_hand, build, nodes):
+        raise CheckFailure(check, (
+            f"{_name(backward_by_hand)} let the engine do the work (backward() or propagate()): "
+            "its gradients follow the local derivatives stored in the graph (node.local_grads), "
+            "not the nodes' .data"),
+            f"The point is to do it by hand: don't call {root_name}.backward() (or propagate()). "
+            f"Start with {root_name}.grad = 1.0, then work out each local derivative from the "
+            "nodes' .data and apply the chain rule.", "called_backward")
     names = {node: name for name, node in reference.items()}
     order = topological_order(reference[root_name])
     unnamed = [node for node in order if node.inputs and node not in names]
@@ -322,6 +331,40 @@ def check_backward_by_hand(backward_by_hand: Callable[..., object],
     print(f"PASS {check}: all {len(nodes)} gradients match backward()")
 
 
+def _explain_no_gradient(check: str, backward_by_hand: Callable[..., object],
+                         build: Callable[[], dict[str, Value]], root_name: str) -> NoReturn:
+    """Every gradient is 0: raise "todo", or "root_not_seeded" if the function does compute
+    gradients once the root's is set for it (a forgotten seed makes every product 0)."""
+    seeded = build()
+    seeded[root_name].grad = 1.0
+    _call_student(check, backward_by_hand, **seeded)
+    if any(node.grad != 0.0 for name, node in seeded.items() if name != root_name):
+        raise CheckFailure(check, (
+            f"every gradient is 0, {root_name}.grad included (with {root_name}.grad = 1.0 "
+            f"set for you, {_name(backward_by_hand)} does compute gradients)"),
+            f"Backward starts at the output: set {root_name}.grad = 1.0 first (d{root_name}/"
+            f"d{root_name} = 1). Every other gradient is a product that includes "
+            f"{root_name}.grad, so without that seed they all stay 0.", "root_not_seeded")
+    raise CheckFailure(check, f"{_name(backward_by_hand)} set no gradient (all are still 0): "
+                       "is it still a TODO?",
+                       TODO_HINT + f" Start with {root_name}.grad = 1.0.", "todo")
+
+
+def _follows_stored_local_grads(check: str, backward_by_hand: Callable[..., object],
+                                build: Callable[[], dict[str, Value]],
+                                answered: dict[str, Value]) -> bool:
+    """True if the student's gradients change when every node's stored ``local_grads``
+    is doubled and its ``data`` is not: ``backward()`` and ``propagate()`` read those
+    numbers, a hand computation from ``.data`` does not. (A value test, not a patch of
+    ``Value.backward``: it works as well when the grader runs the function in the
+    student's own process.)"""
+    doubled = build()
+    for node in topological_order(list(doubled.values())[-1]):
+        node.local_grads = tuple(2.0 * local_grad for local_grad in node.local_grads)
+    _call_student(check, backward_by_hand, **doubled)
+    return not all(_close(doubled[name].grad, node.grad) for name, node in answered.items())
+
+
 def _backward_guesses(reference: dict[str, Value], node: Value, names: dict[Value, str],
                       root_name: str) -> list[Guess]:
     """Wrong values for ``node.grad`` that common mistakes give, upstream grads being right."""
@@ -329,25 +372,51 @@ def _backward_guesses(reference: dict[str, Value], node: Value, names: dict[Valu
         return [("root_not_seeded",
                  f"Backward starts at the output: set {root_name}.grad = 1.0 (dL/dL = 1).",
                  [0.0])]
-    uses = [(names[user], local_grad, user.grad)  # every node that takes `node` as an input
+    uses = [(user, local_grad)  # every node that takes `node` as an input, with the edge's number
             for user in reference.values()
             for user_input, local_grad in zip(user.inputs, user.local_grads) if user_input is node]
+    right = sum(local_grad * user.grad for user, local_grad in uses)
     guesses: list[Guess] = [("sign_error", "Same size, opposite sign: a sign error?", [-node.grad])]
     if len(uses) > 1:
-        for user_name, local_grad, user_grad in uses:
+        for user, local_grad in uses:
             guesses.append((
                 "overwrote_grad",
                 f"{names[node]} is used {len(uses)} times, and you kept only the gradient "
-                f"through {user_name}: accumulate with += instead of overwriting with =.",
-                [local_grad * user_grad]))
-    for user_name, local_grad, user_grad in uses:
-        if not _close(user_grad, 1.0):
+                f"through {names[user]}: accumulate with += instead of overwriting with =.",
+                [local_grad * user.grad]))
+    for user, local_grad in uses:
+        if not _close(user.grad, 1.0):
             guesses.append((
                 "missing_chain_factor",
-                f"That is the local derivative d{user_name}/d{names[node]} alone: multiply "
-                f"it by the gradient flowing in, {user_name}.grad (the chain rule).",
-                [sum(g for _, g, _ in uses) if len(uses) > 1 else local_grad]))
+                f"That is the local derivative d{names[user]}/d{names[node]} alone: multiply "
+                f"it by the gradient flowing in, {names[user]}.grad (the chain rule).",
+                [sum(g for _, g in uses) if len(uses) > 1 else local_grad]))
+    for user, local_grad in uses:
+        op = user.op
+        if op is None or op.arity != 1 or not op.derivatives:
+            continue
+        with_input = op.local_grads(node.data, node.data)[0]  # the input where the output belongs
+        if _close(with_input, local_grad):
+            continue
+        right_text = _derivative_in_output(op, names[node], names[user])
+        wrong_text = re.sub(rf"\b{names[user]}\b", names[node], right_text)
+        guesses.append((
+            "used_input_for_output",
+            f"{names[user]} = {op.name}({names[node]}), so d{names[user]}/d{names[node]} = "
+            f"{right_text} = {local_grad:.4g}, with the OUTPUT {names[user]} = {user.data:.4g}. "
+            f"Your {names[node]}.grad is what {wrong_text} = {with_input:.4g} gives, with the "
+            f"input {names[node]} = {node.data:.4g} instead: d {op.name}(x)/dx = "
+            f"{op.derivatives[0]} is written in {op.name}'s output.",
+            [right + (with_input - local_grad) * user.grad]))
     return guesses
+
+
+def _derivative_in_output(op: Op, input_name: str, output_name: str) -> str:
+    """The op's local derivative as text, in the names of the graph: for t = tanh(u),
+    "1 - tanh(x)**2" becomes "1 - t**2" (the output's name where the formula appears)."""
+    def named(text: str) -> str:
+        return re.sub(r"\bx\b", input_name, text)
+    return named(op.derivatives[0]).replace(named(op.formula), output_name)
 
 
 # ---------------------------------------------------------------- neuron forward
@@ -374,9 +443,16 @@ def check_neuron_forward(neuron_forward: Callable[..., Value], activation: str =
     check = f"check_neuron_forward(activation={activation!r})"
     got, expected = [], []
     for weights, bias, inputs in _NEURON_CASES:
-        out = _call_student(check, neuron_forward, [Value(w, label=f"w{i}") for i, w in
-                                                    enumerate(weights)], Value(bias, label="b"),
-                            list(inputs))
+        try:
+            out = _call_student(check, neuron_forward, [Value(w, label=f"w{i}") for i, w in
+                                                        enumerate(weights)],
+                                Value(bias, label="b"), list(inputs))
+        except IndexError as error:
+            raise CheckFailure(check, (f"{_name(neuron_forward)} raised IndexError ({error}) "
+                                       f"for a neuron with {len(inputs)} inputs"),
+                               "Your neuron reads more inputs than it was given: sum over "
+                               "zip(weights, inputs), so that any number of inputs works "
+                               "(the check tries 2, 3 and 4).", "hard_coded_inputs") from None
         if out is None:
             raise CheckFailure(check, f"{_name(neuron_forward)} returned None: is it still a TODO?",
                                TODO_HINT, "todo")
@@ -435,6 +511,14 @@ def _neuron_guesses(activation: str) -> list[Guess]:
     guesses += [("wrong_activation", f"That is {other}, not {activation}.",
                  [_activate(other, _dot(w, x) + b) for w, b, x in cases])
                 for other in _ACTIVATIONS if other != activation]
+    most_inputs = max(len(x) for _, _, x in cases)
+    for used in range(2, most_inputs):  # the first `used` inputs, hard-coded (one: wrong_value)
+        given = next(len(x) for _, _, x in cases if len(x) > used)
+        guesses.append((
+            "hard_coded_inputs",
+            f"Your neuron used only the first {used} of {given} inputs: sum w_i * x_i over all "
+            "of them (a loop over zip(weights, inputs)), so that any number of inputs works.",
+            [_activate(activation, _dot(w[:used], x[:used]) + b) for w, b, x in cases]))
     return guesses
 
 
@@ -487,6 +571,19 @@ def check_sgd_step(sgd_step: Callable[[list[Value], float], object]) -> None:
 # ------------------------------------------------------------------- accuracy
 
 
+def accuracy_exercise_data() -> tuple[list[list[float]], list[int], list[list[float]], list[int]]:
+    """The data of exercise 5, ``X_train, y_train, X_test, y_test``: three spiral arms
+    (classes 0, 1, 2), 300 points split at random into 180 to train on and 120 held out
+    to test on. Fixed seeds, so the notebook and the grader use the same points::
+
+        X, y = make_spirals(300, n_classes=3, noise=0.05, seed=5)
+        X_train, X_test, y_train, y_test = train_test_split(X, y, test_size=0.4, seed=6)
+    """
+    X, y = make_spirals(300, n_classes=3, noise=0.05, seed=5)
+    X_train, X_test, y_train, y_test = train_test_split(X, y, test_size=0.4, seed=6)
+    return X_train, y_train, X_test, y_test
+
+
 def check_accuracy(model: Callable[[list[float]], object] | None, X: Sequence[Sequence[float]],
                    y: Sequence[int], target: float = 0.9, *,
                    loss: str | Callable[..., Value] | None = None) -> float:
@@ -506,7 +603,7 @@ def check_accuracy(model: Callable[[list[float]], object] | None, X: Sequence[Se
         raise ValueError(f"{check}: X and y must be the same non-zero length, "
                          f"got {len(X)} and {len(y)}")
     with evaluation_mode(model):
-        _check_output(check, model(list(X[0])))
+        _check_output(check, model(list(X[0])), len(set(y)))
         accuracy = nn_accuracy(model, X, y, loss=loss)  # the rule fit() and evaluate() use
     if accuracy >= target:
         print(f"PASS {check}: accuracy {accuracy:.1%} on {len(y)} points")
@@ -531,13 +628,20 @@ def check_accuracy(model: Callable[[list[float]], object] | None, X: Sequence[Se
                        hint, code)
 
 
-def _check_output(check: str, output: object) -> object:
-    if isinstance(output, Value) or (isinstance(output, list) and output
-                                     and all(isinstance(o, Value) for o in output)):
-        return output
-    raise CheckFailure(check, f"the model returned {output!r}",
-                       "A model should return a Value (one output) or a list of Values "
-                       "(one per class).", "wrong_type")
+def _check_output(check: str, output: object, classes: int) -> object:
+    if not (isinstance(output, Value) or (isinstance(output, list) and output
+                                          and all(isinstance(o, Value) for o in output))):
+        raise CheckFailure(check, f"the model returned {output!r}",
+                           "A model should return a Value (one output) or a list of Values "
+                           "(one per class).", "wrong_type")
+    outputs = 1 if isinstance(output, Value) else len(output)
+    if (outputs == 1 and classes > 2) or 1 < outputs < classes:
+        raise CheckFailure(check, f"the model has {outputs} output(s) for {classes} classes",
+                           f"Give the last layer one neuron per class ({classes}; e.g. "
+                           f"nn.MLP(2, [16, 16, {classes}])) and train it with "
+                           "loss='softmax_cross_entropy': the largest output is the predicted "
+                           "class.", "wrong_output_count")
+    return output
 
 
 # Wrapped here, at the end, so that each checker above stays a plain function that raises.

@@ -21,9 +21,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Callable, Mapping
 
-from . import data
-from .checks import (check_accuracy, check_backward_by_hand, check_local_derivative,
-                     check_neuron_forward, check_sgd_step)
+from .checks import (accuracy_exercise_data, check_accuracy, check_backward_by_hand,
+                     check_local_derivative, check_neuron_forward, check_sgd_step)
 from .checks_optim import check_momentum_step, check_softmax_cross_entropy
 
 
@@ -44,14 +43,14 @@ def _local_derivative(op_name: str, function_name: str, points: float) -> Check:
 def _trained_model(student: Mapping[str, Callable], shared: dict) -> Callable[[list[float]], object] | None:
     """The student's ``train_model`` run once on the exercise's own training set."""
     if "model" not in shared:
-        X_train, y_train = data.make_moons(80, noise=0.1, seed=1)
+        X_train, y_train, _, _ = accuracy_exercise_data()
         shared["model"] = student["train_model"](X_train, y_train)
     return shared["model"]
 
 
 def _accuracy(target: float, points: float) -> Check:
     def run(student: Mapping[str, Callable], shared: dict) -> object:
-        X_test, y_test = data.make_moons(100, noise=0.1, seed=2)
+        _, _, X_test, y_test = accuracy_exercise_data()  # held out: never trained on
         return check_accuracy(_trained_model(student, shared), X_test, y_test, target=target)
     return Check(f"accuracy_{round(target * 100)}", points, ("train_model",), run)
 

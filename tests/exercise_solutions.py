@@ -34,15 +34,15 @@ def exp_local_grads(x, out):
     return (math.exp(x),)
 
 
-# ex02_backward_by_hand: L = tanh(a*b + a), with c = a*b and d = c + a
+# ex02_backward_by_hand: L = tanh(a*b) * (a*b), with u = a*b and t = tanh(u)
 
-def backward_by_hand(a, b, c, d, L):
+def backward_by_hand(a, b, u, t, L):
     L.grad = 1.0
-    d.grad = (1.0 - L.data ** 2) * L.grad
-    c.grad = 1.0 * d.grad
-    a.grad += 1.0 * d.grad      # through d = c + a
-    a.grad += b.data * c.grad   # through c = a * b
-    b.grad += a.data * c.grad
+    t.grad = u.data * L.grad                # through L = t * u
+    u.grad += t.data * L.grad               # through L = t * u
+    u.grad += (1.0 - t.data ** 2) * t.grad  # through t = tanh(u): 1 - (its output)**2
+    a.grad += b.data * u.grad
+    b.grad += a.data * u.grad
 
 
 # ex03_neuron_forward
@@ -65,8 +65,9 @@ def sgd_step(parameters, learning_rate):
 # ex05_train_to_accuracy
 
 def train_model(X, y):
-    model = nn.MLP(2, [8, 8, 1], seed=0)
-    nn.fit(model, X, y, loss="hinge", optimizer="adam", lr=0.05, epochs=40, progress=False)
+    model = nn.MLP(2, [16, 16, 3], seed=0)   # one output per class
+    nn.fit(model, X, y, loss="softmax_cross_entropy", optimizer="adam", lr=0.05, epochs=100,
+           progress=False)
     return model
 
 

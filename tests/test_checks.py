@@ -3,11 +3,14 @@ answer fails with a CheckFailure that names the right mistake and says what to d
 import math
 
 import pytest
+import sympy
 
 import exercise_solutions as solution
-from glassgrad.engine import Value, ops
-from glassgrad.nn.checks import (CheckFailure, check_accuracy, check_backward_by_hand,
-                       check_local_derivative, check_neuron_forward, check_sgd_step)
+import glassgrad.nn as nn
+from glassgrad.engine import Value, ops, run_backward, topological_order
+from glassgrad.nn.checks import (CheckFailure, accuracy_exercise_data, backward_exercise_graph,
+                                 check_accuracy, check_backward_by_hand, check_local_derivative,
+                                 check_neuron_forward, check_sgd_step)
 
 
 def failure_of(check, *args, **kwargs) -> CheckFailure:
@@ -96,7 +99,7 @@ def test_local_derivative_returning_a_value_is_a_type_error():
 def test_wrong_parameters_are_named_not_crashed_on():
     failure = failure_of(check_local_derivative, "tanh", lambda x: 1.0 - math.tanh(x) ** 2)
     assert failure.mistake == "wrong_signature" and "parameters" in str(failure)
-    failure = failure_of(check_backward_by_hand, lambda a, b, c, d: None)
+    failure = failure_of(check_backward_by_hand, lambda a, b, u, t: None)
     assert failure.mistake == "wrong_signature" and "'L'" in str(failure)
 
 
@@ -112,40 +115,65 @@ def test_backward_by_hand_reference_solution_passes(capsys):
     assert capsys.readouterr().out.startswith("PASS check_backward_by_hand")
 
 
-def backward_overwriting_a(a, b, c, d, L):
+def test_backward_exercise_graph_is_not_notebook_3s_graph():
+    # Notebook 3 steps through L = tanh(a*b + a) with a = 0.5, b = -1.5 and prints its gradients.
+    nodes = backward_exercise_graph()
+    L = nodes["L"]
+    assert [node.op.name for node in (nodes["u"], nodes["t"], L)] == ["mul", "tanh", "mul"]
+    assert (nodes["a"].data, nodes["b"].data) != (0.5, -1.5)
+    assert L.inputs == (nodes["t"], nodes["u"]) and nodes["t"].inputs == (nodes["u"],)  # u used twice
+    a, b = sympy.symbols("a b")
+    expression = sympy.tanh(a * b) * a * b
+    L.backward()
+    at = {a: nodes["a"].data, b: nodes["b"].data}
+    for name, symbol in (("a", a), ("b", b)):
+        assert math.isclose(nodes[name].grad, float(sympy.diff(expression, symbol).subs(at)))
+
+
+def backward_overwriting_u(a, b, u, t, L):
     L.grad = 1.0
-    d.grad = (1.0 - L.data ** 2) * L.grad
-    c.grad = d.grad
-    a.grad = d.grad
-    a.grad = b.data * c.grad
-    b.grad = a.data * c.grad
+    t.grad = u.data * L.grad
+    u.grad = t.data * L.grad
+    u.grad = (1.0 - t.data ** 2) * t.grad
+    a.grad = b.data * u.grad
+    b.grad = a.data * u.grad
 
 
-def backward_missing_chain_factor_for_b(a, b, c, d, L):
-    solution.backward_by_hand(a, b, c, d, L)
+def backward_missing_chain_factor_for_b(a, b, u, t, L):
+    solution.backward_by_hand(a, b, u, t, L)
     b.grad = a.data
 
 
-def backward_with_sign_error_at_d(a, b, c, d, L):
+def backward_with_sign_error_at_t(a, b, u, t, L):
     L.grad = 1.0
-    d.grad = (L.data ** 2 - 1.0) * L.grad
-    c.grad = d.grad
-    a.grad += d.grad + b.data * c.grad
-    b.grad += a.data * c.grad
+    t.grad = -u.data * L.grad
+    u.grad += t.data * L.grad + (1.0 - t.data ** 2) * t.grad
+    a.grad += b.data * u.grad
+    b.grad += a.data * u.grad
 
 
-def backward_without_seed(a, b, c, d, L):
-    d.grad = 1.0 - L.data ** 2
-    c.grad = d.grad
-    a.grad += d.grad + b.data * c.grad
-    b.grad += a.data * c.grad
+def backward_without_seed(a, b, u, t, L):
+    t.grad = u.data
+    u.grad += t.data + (1.0 - t.data ** 2) * t.grad
+    a.grad += b.data * u.grad
+    b.grad += a.data * u.grad
+
+
+def backward_with_tanh_input_for_output(a, b, u, t, L):
+    L.grad = 1.0
+    t.grad = u.data * L.grad
+    u.grad += t.data * L.grad
+    u.grad += (1.0 - u.data ** 2) * t.grad      # 1 - u**2: tanh's input, not its output t
+    a.grad += b.data * u.grad
+    b.grad += a.data * u.grad
 
 
 @pytest.mark.parametrize("wrong, mistake, node", [
-    (backward_overwriting_a, "overwrote_grad", "a"),
+    (backward_overwriting_u, "overwrote_grad", "u"),
     (backward_missing_chain_factor_for_b, "missing_chain_factor", "b"),
-    (backward_with_sign_error_at_d, "sign_error", "d"),
+    (backward_with_sign_error_at_t, "sign_error", "t"),
     (backward_without_seed, "root_not_seeded", "L"),
+    (backward_with_tanh_input_for_output, "used_input_for_output", "u"),
 ])
 def test_backward_by_hand_wrong_answer_gets_its_hint(wrong, mistake, node):
     failure = failure_of(check_backward_by_hand, wrong)
@@ -155,12 +183,57 @@ def test_backward_by_hand_wrong_answer_gets_its_hint(wrong, mistake, node):
 
 def test_backward_by_hand_overwrite_hint_says_accumulate_with_plus_equals():
     assert "+= instead of overwriting with =" in failure_of(check_backward_by_hand,
-                                                            backward_overwriting_a).hint
+                                                            backward_overwriting_u).hint
+
+
+def test_backward_by_hand_tanh_derivative_from_its_input_names_the_output_with_the_numbers():
+    failure = failure_of(check_backward_by_hand, backward_with_tanh_input_for_output)
+    nodes = backward_exercise_graph()
+    u, t = nodes["u"].data, nodes["t"].data
+    assert f"dt/du = 1 - t**2 = {1 - t * t:.4g}, with the OUTPUT t = {t:.4g}" in failure.hint
+    assert f"what 1 - u**2 = {1 - u * u:.4g} gives, with the input u = {u:.4g}" in failure.hint
+    assert "d tanh(x)/dx = 1 - tanh(x)**2 is written in tanh's output" in failure.hint
+
+
+def test_backward_by_hand_that_forgets_the_seed_so_every_grad_is_zero_names_the_seed():
+    def backward_times_an_unseeded_root(a, b, u, t, L):   # right, except that L.grad stays 0
+        t.grad = u.data * L.grad
+        u.grad += t.data * L.grad
+        u.grad += (1.0 - t.data ** 2) * t.grad
+        a.grad += b.data * u.grad
+        b.grad += a.data * u.grad
+    failure = failure_of(check_backward_by_hand, backward_times_an_unseeded_root)
+    assert failure.mistake == "root_not_seeded"
+    assert "every gradient is 0, L.grad included" in failure.problem
+    assert "set L.grad = 1.0 first (dL/dL = 1)" in failure.hint and "TODO" not in failure.hint
 
 
 def test_backward_by_hand_that_sets_nothing_says_todo_and_how_to_start():
-    failure = failure_of(check_backward_by_hand, lambda a, b, c, d, L: None)
+    failure = failure_of(check_backward_by_hand, lambda a, b, u, t, L: None)
     assert failure.mistake == "todo" and "L.grad = 1.0" in failure.hint
+
+
+@pytest.mark.parametrize("engine_does_it", [
+    lambda a, b, u, t, L: L.backward(),
+    lambda a, b, u, t, L: run_backward(L),
+    pytest.param("propagate", id="propagate() node by node"),
+])
+def test_backward_by_hand_that_calls_backward_fails_saying_do_it_by_hand(engine_does_it):
+    if engine_does_it == "propagate":
+        def engine_does_it(a, b, u, t, L):
+            L.grad = 1.0
+            for node in (L, t, u):
+                node.propagate()
+    failure = failure_of(check_backward_by_hand, engine_does_it)
+    assert failure.mistake == "called_backward"
+    assert "do it by hand: don't call L.backward()" in failure.hint
+
+
+def test_backward_by_hand_that_reads_only_data_is_not_taken_for_backward():
+    def by_hand_then_draws(a, b, u, t, L):
+        solution.backward_by_hand(a, b, u, t, L)
+        assert topological_order(L)[-1] is L  # looking at the graph is fine
+    check_backward_by_hand(by_hand_then_draws)
 
 
 def test_backward_by_hand_works_on_a_teachers_own_graph():
@@ -210,6 +283,21 @@ def test_neuron_forward_wrong_answer_gets_its_hint(wrong, mistake, words):
     failure = failure_of(check_neuron_forward, wrong)
     assert failure.mistake == mistake
     assert words in failure.hint
+
+
+def test_neuron_forward_with_two_hard_coded_inputs_says_it_used_only_the_first_2_of_3():
+    failure = failure_of(check_neuron_forward, lambda w, b, x: (w[0] * x[0] + w[1] * x[1] + b).tanh())
+    assert failure.mistake == "hard_coded_inputs"
+    assert failure.hint.startswith("Your neuron used only the first 2 of 3 inputs")
+    assert "inputs=[1.0, 2.0, -0.5]" in failure.problem  # the neuron with 3 inputs
+
+
+def test_neuron_forward_with_three_hard_coded_inputs_is_named_at_the_neuron_with_two():
+    failure = failure_of(check_neuron_forward,
+                         lambda w, b, x: (w[0] * x[0] + w[1] * x[1] + w[2] * x[2] + b).tanh())
+    assert failure.mistake == "hard_coded_inputs"
+    assert "IndexError" in failure.problem and "a neuron with 2 inputs" in failure.problem
+    assert "reads more inputs than it was given" in failure.hint
 
 
 def test_neuron_forward_failure_shows_the_case_expected_and_got():
@@ -316,3 +404,42 @@ def test_accuracy_below_target_gets_its_hint(model, mistake):
 def test_accuracy_with_mismatched_data_is_a_value_error():
     with pytest.raises(ValueError, match="same non-zero length"):
         check_accuracy(perfect, POINTS, LABELS[:-1])
+
+
+def test_accuracy_of_one_output_for_three_classes_says_one_output_per_class():
+    three_classes = [0, 1, 2] * 5
+    failure = failure_of(check_accuracy, lambda x: Value(x[0]), POINTS[:15], three_classes)
+    assert failure.mistake == "wrong_output_count"
+    assert "1 output(s) for 3 classes" in failure.problem
+    assert "one neuron per class" in failure.hint and "softmax_cross_entropy" in failure.hint
+    two_outputs = failure_of(check_accuracy, lambda x: [Value(x[0]), Value(-x[0])],
+                             POINTS[:15], three_classes)
+    assert two_outputs.mistake == "wrong_output_count"
+
+
+# ----------------------------------------------- exercise 5: three spirals, held out
+
+def test_exercise_5_data_is_three_spirals_with_held_out_points_never_trained_on():
+    X_train, y_train, X_test, y_test = accuracy_exercise_data()
+    assert (len(X_train), len(X_test)) == (180, 120)
+    assert set(y_train) == set(y_test) == {0, 1, 2}
+    assert not {tuple(x) for x in X_train} & {tuple(x) for x in X_test}
+    assert accuracy_exercise_data() == (X_train, y_train, X_test, y_test)  # fixed seeds
+
+
+def test_exercise_5_reference_model_passes_with_a_margin_and_an_untrained_one_misses():
+    X_train, y_train, X_test, y_test = accuracy_exercise_data()
+    target = 0.9
+    reference = check_accuracy(solution.train_model(X_train, y_train), X_test, y_test, target=target)
+    assert reference >= target + 0.05
+    untrained = failure_of(check_accuracy, nn.MLP(2, [16, 16, 3], seed=0), X_test, y_test,
+                           target=target)
+    assert untrained.mistake == "no_learning"
+
+
+def test_exercise_5_model_trained_on_misaligned_labels_misses_the_target():
+    X_train, y_train, X_test, y_test = accuracy_exercise_data()
+    model = nn.MLP(2, [16, 16, 3], seed=0)
+    nn.fit(model, X_train, sorted(y_train), loss="softmax_cross_entropy", optimizer="adam",
+           lr=0.05, epochs=100, progress=False)      # the bug: labels sorted, points not
+    assert failure_of(check_accuracy, model, X_test, y_test, target=0.9).mistake == "no_learning"
