@@ -217,3 +217,13 @@ def test_a_grouped_conv_picture_renders_to_svg():
     loss.backward()
     svg = draw_graph(loss, group_by=conv).pipe(format="svg").decode()
     assert svg.count("out[0,") == 36
+
+
+def test_a_conv_on_a_digit_read_by_a_neuron_renders_at_a_readable_scale():
+    conv, readout = Conv2d(1, 1, 3, seed=0), Neuron(36, activation="linear", seed=0)
+    score = readout(flatten(conv(digit())))
+    score.backward()
+    svg = draw_graph(score, group_by=[conv, readout]).pipe(format="svg").decode()
+    scale = float(re.search(r'transform="scale\(([\d.]+)', svg).group(1))
+    assert scale >= 0.4  # graphviz shrinks a picture wider than a notebook; text stays legible to ~0.4
+    assert svg.count("out[0,") == 36
