@@ -1,10 +1,13 @@
-"""Conv2d, MaxPool2d and Flatten: shapes, names, errors, and PyTorch float64 through both twins."""
+"""Conv2d, MaxPool2d and Flatten: shapes, names, errors, PyTorch float64 through both twins, and the tape."""
+import random
+
 import pytest
 from hypothesis import given, settings, strategies as st
 
 from glassgrad.engine import Value, ops
 from glassgrad.nn import Conv2d, Flatten, MaxPool2d
 
+from conftest import check_replay_matches_eager
 from twin_check import both_ways, compare, nested, numbers
 
 FEW = settings(max_examples=15)
@@ -185,3 +188,22 @@ def test_flatten_twin_flattens_one_image_or_a_batch_of_them():
     twin = Flatten().to_torch()
     assert twin(torch.zeros(2, 3, 4)).shape == (24,) and twin(torch.zeros(5, 2, 3, 4)).shape == (5, 24)
     assert isinstance(Flatten.from_torch(torch.nn.Flatten()), Flatten)  # start_dim=1, for a batch
+
+
+def test_conv_and_max_pool_traced_once_replay_eagers_loss_and_gradients_on_new_images_ties_included():
+    conv, pool = Conv2d(1, 2, 3, padding=1, seed=0), MaxPool2d(2)
+    rng = random.Random(3)
+
+    def images(pixels):
+        return [[[[rng.choice(pixels) for _ in range(4)] for _ in range(4)]] for _ in range(2)]
+
+    def loss_of(batch):
+        return sum(v * v for image in batch for v in Flatten()(pool(conv(image))))
+
+    def pooled_sum(batch):
+        return sum(v for image in batch for v in Flatten()(pool(image)))
+
+    check_replay_matches_eager(conv.parameters(), loss_of, images([rng.uniform(-1, 1) for _ in range(99)]),
+                               images([rng.uniform(-1, 1) for _ in range(99)]))
+    # pixels of 0s and 1s: most windows tie, and the replay splits the gradient as eager does
+    check_replay_matches_eager([], pooled_sum, images([0.25, 0.5, 0.75]), images([0.0, 1.0]))
