@@ -12,8 +12,8 @@ Shared helpers (import them with ``from conftest import ...``):
 * ``tanh_graph()``: the README's graph L = tanh(a*b + c) at a = 2, b = -3, c = 10;
 * ``torch_value_and_leaf_grads(out, leaves)``: PyTorch's value and leaf gradients, the
   reference that the float64 comparisons read;
-* ``check_replay_matches_eager(params, loss_of, first, second)``: a module traced once
-  replays eager's loss and parameter gradients on new inputs.
+* ``check_replay_matches_eager(params, loss_of, first, second)``: a function traced once
+  replays eager's loss and its parameter and input gradients on new inputs.
 """
 import os
 
