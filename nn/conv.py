@@ -106,11 +106,14 @@ class MaxPool2d(Module):
 
         out[c][i][j] = max_{u, v} x[c][i*s + u][j*s + v],   stride s = kernel_size by default
 
-    built as a chain of the engine's ``max`` op, so the gradient goes to the window's
-    largest input. At a tie the ``max`` op shares it (half to each side, as
-    torch.maximum does); torch's own max_pool2d gives it all to the first of the tied
-    inputs instead, so gradients differ from the twin's only where a window holds
-    two equal maxima.
+    built as a chain of the engine's ``max`` op over the window in row-major order,
+    ``max(...max(max(w0, w1), w2)..., wn)``, so the gradient goes to the window's largest
+    input. At a tie each ``max`` op passes half to each side (as torch.maximum does), so
+    tied maxima share it down the chain: the last of them gets 1/2, the one before 1/4,
+    ..., the first two the same smallest share. torch's max_pool2d gives it all to the
+    first maximum in row-major order instead. Values and each window's total gradient are
+    the same; the split differs only where a window holds equal maxima. No fold of ``max``
+    ops could match torch there: every ``max`` that reads a tied maximum passes it a share.
     """
 
     def __init__(self, kernel_size: int | tuple[int, int], stride: int | tuple[int, int] | None = None) -> None:

@@ -11,13 +11,16 @@ Shared helpers (import them with ``from conftest import ...``):
 
 * ``tanh_graph()``: the README's graph L = tanh(a*b + c) at a = 2, b = -3, c = 10;
 * ``torch_value_and_leaf_grads(out, leaves)``: PyTorch's value and leaf gradients, the
-  reference that the float64 comparisons read.
+  reference that the float64 comparisons read;
+* ``check_replay_matches_eager(params, loss_of, first, second)``: a function traced once
+  replays eager's loss and its parameter and input gradients on new inputs.
 """
 import os
 
+import pytest
 from hypothesis import HealthCheck, settings
 
-from glassgrad.engine import Value
+from glassgrad.engine import Value, trace
 
 settings.register_profile(
     "ci", max_examples=300, deadline=None, print_blob=True,
@@ -51,3 +54,34 @@ def torch_value_and_leaf_grads(out, leaves) -> tuple[float, list[float]]:
     if out.requires_grad:
         out.backward()
     return out.item(), [0.0 if leaf.grad is None else leaf.grad.item() for leaf in leaves]
+
+
+def check_replay_matches_eager(params, loss_of, first, second) -> None:
+    """Trace ``loss_of`` (nested lists of numbers -> a Value) on ``first``, then replay the tape
+    on ``second``: the loss and its gradient with respect to every parameter and every input
+    number equal eager's ``loss_of(second)``, to the rounding of summing in another order,
+    with one recording only."""
+    traced = trace(loss_of)
+    traced(first)
+    for p in params:
+        p.grad = 0.0
+    replayed = traced(second)
+    replayed.backward()
+    replayed_grads = [p.grad for p in params]
+    for p in params:
+        p.grad = 0.0
+    leaves: list[Value] = []
+    eager = loss_of(_as_leaves(second, leaves))
+    eager.backward()
+    assert traced.recordings == 1
+    assert replayed.data == pytest.approx(eager.data, rel=1e-12, abs=1e-12)
+    assert replayed_grads == pytest.approx([p.grad for p in params], rel=1e-9, abs=1e-12)
+    assert replayed.input_grads() == pytest.approx([x.grad for x in leaves], rel=1e-9, abs=1e-12)
+
+
+def _as_leaves(numbers, leaves: list):
+    """``numbers`` (nested lists) with each number a fresh Value, appended to ``leaves`` in order."""
+    if isinstance(numbers, list):
+        return [_as_leaves(item, leaves) for item in numbers]
+    leaves.append(Value(numbers))
+    return leaves[-1]

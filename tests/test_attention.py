@@ -1,11 +1,13 @@
-"""SelfAttention: shapes, the causal mask, errors, and torch.nn.MultiheadAttention through both twins."""
+"""SelfAttention: shapes, the causal mask, errors, torch.nn.MultiheadAttention through both twins, and the tape."""
 import math
+import random
 
 import pytest
 from hypothesis import given, settings, strategies as st
 
 from glassgrad.nn import SelfAttention
 
+from conftest import check_replay_matches_eager
 from twin_check import compare, nested, torch_module
 
 FEW = settings(max_examples=15)
@@ -110,3 +112,26 @@ def test_from_torch_refuses_more_than_one_head():
     torch = pytest.importorskip("torch")
     with pytest.raises(ValueError, match="SelfAttention.from_torch: glassgrad has no twin for num_heads=2"):
         SelfAttention.from_torch(torch.nn.MultiheadAttention(4, num_heads=2))
+
+
+@pytest.mark.parametrize("causal", [False, True])
+def test_attention_traced_once_replays_eagers_loss_and_gradients_even_where_scores_would_overflow_exp(causal):
+    attention = SelfAttention(2, causal=causal, seed=0)
+    rng = random.Random(2)
+
+    def batch(scale):
+        return [[[scale * rng.uniform(-1.0, 1.0), scale * rng.uniform(-1.0, 1.0)] for _ in range(4)]
+                for _ in range(2)]
+
+    def loss_of(sequences):
+        total = 0.0
+        for sequence in sequences:
+            outputs, weights = attention(sequence)
+            total = total + sum(out[0] * out[1] for out in outputs) + weights[-1][0]
+        return total
+
+    # recorded on small numbers, replayed where q.k/sqrt(d) is in the thousands: e^score would
+    # overflow, so the replay must recompute the softmax's max shift, not reuse the recorded one
+    large = batch(300.0)
+    assert max(abs(a) for sequence in large for x in sequence for a in x) > 100.0
+    check_replay_matches_eager(attention.parameters(), loss_of, batch(1.0), large)

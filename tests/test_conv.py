@@ -1,10 +1,13 @@
-"""Conv2d, MaxPool2d and Flatten: shapes, names, errors, and PyTorch float64 through both twins."""
+"""Conv2d, MaxPool2d and Flatten: shapes, names, errors, PyTorch float64 through both twins, and the tape."""
+import random
+
 import pytest
 from hypothesis import given, settings, strategies as st
 
 from glassgrad.engine import Value, ops
 from glassgrad.nn import Conv2d, Flatten, MaxPool2d
 
+from conftest import check_replay_matches_eager
 from twin_check import both_ways, compare, nested, numbers
 
 FEW = settings(max_examples=15)
@@ -149,6 +152,27 @@ def test_max_pool_and_flatten_outputs_and_input_gradients_match_their_torch_twin
         compare(type(ours).from_torch(theirs), theirs, [image], run_module, run_torch_module)
 
 
+def test_at_a_tie_max_pool_matches_torch_in_value_and_total_gradient_but_shares_it_down_the_chain():
+    torch = pytest.importorskip("torch")
+    # window 1: four equal maxima; window 2: two equal maxima and two smaller numbers
+    numbers = [[5.0, 5.0, 1.0, 3.0], [5.0, 5.0, 3.0, 2.0]]
+    image = [[[Value(x) for x in row] for row in numbers]]
+    pooled = MaxPool2d(2)(image)
+    (pooled[0][0][0] + pooled[0][0][1]).backward()
+    ours = [[v.grad for v in row] for row in image[0]]
+    tensor = torch.tensor([numbers], dtype=torch.float64, requires_grad=True)
+    theirs_out = torch.nn.MaxPool2d(2)(tensor)
+    theirs_out.sum().backward()
+    theirs = tensor.grad[0].tolist()
+    assert [v.data for v in pooled[0][0]] == theirs_out[0][0].tolist() == [5.0, 3.0]
+    # torch: all of a window's gradient to its first maximum in row-major order
+    assert theirs == [[1.0, 0.0, 0.0, 1.0], [0.0, 0.0, 0.0, 0.0]]
+    # glassgrad: max(max(max(w0, w1), w2), w3), each tied max op passing half to each side,
+    # so the last tied maximum gets 1/2, the one before 1/4, ..., the first two the same
+    assert ours == [[0.125, 0.125, 0.0, 0.5], [0.25, 0.5, 0.5, 0.0]]
+    assert sum(ours[0][:2] + ours[1][:2]) == sum(ours[0][2:] + ours[1][2:]) == 1.0  # each window's, as torch's
+
+
 def test_from_torch_refuses_what_glassgrad_has_no_twin_for():
     torch = pytest.importorskip("torch")
     with pytest.raises(ValueError, match="Conv2d.from_torch: glassgrad has no twin for dilation"):
@@ -164,3 +188,22 @@ def test_flatten_twin_flattens_one_image_or_a_batch_of_them():
     twin = Flatten().to_torch()
     assert twin(torch.zeros(2, 3, 4)).shape == (24,) and twin(torch.zeros(5, 2, 3, 4)).shape == (5, 24)
     assert isinstance(Flatten.from_torch(torch.nn.Flatten()), Flatten)  # start_dim=1, for a batch
+
+
+def test_conv_and_max_pool_traced_once_replay_eagers_loss_and_gradients_on_new_images_ties_included():
+    conv, pool = Conv2d(1, 2, 3, padding=1, seed=0), MaxPool2d(2)
+    rng = random.Random(3)
+
+    def images(pixels):
+        return [[[[rng.choice(pixels) for _ in range(4)] for _ in range(4)]] for _ in range(2)]
+
+    def loss_of(batch):
+        return sum(v * v for image in batch for v in Flatten()(pool(conv(image))))
+
+    def pooled_sum(batch):
+        return sum(v for image in batch for v in Flatten()(pool(image)))
+
+    check_replay_matches_eager(conv.parameters(), loss_of, images([rng.uniform(-1, 1) for _ in range(99)]),
+                               images([rng.uniform(-1, 1) for _ in range(99)]))
+    # pixels of 0s and 1s: most windows tie, and the replay splits the gradient as eager does
+    check_replay_matches_eager([], pooled_sum, images([0.25, 0.5, 0.75]), images([0.0, 1.0]))

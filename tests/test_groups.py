@@ -9,6 +9,7 @@ from glassgrad.nn import LSTM, MLP, RNN, Conv2d, Layer, MaxPool2d, Neuron, SelfA
 from glassgrad.nn.layers import Group, recorded_groups
 from glassgrad.nn.tensors import flatten
 from glassgrad.viz import draw_graph
+from glassgrad.viz.dot import PARAMETER_COLOUR
 from glassgrad.viz.groups import group_nodes
 
 
@@ -187,9 +188,27 @@ def test_a_list_of_groups_can_be_given_directly():
     assert labels.count("times") == 1 and "a" in labels and "b" in labels
 
 
+def test_a_list_of_modules_draws_the_boxes_of_each_and_their_parameters():
+    conv, readout = Conv2d(1, 1, 3, seed=0), Neuron(36, activation="linear", seed=0)
+    score = readout(flatten(conv(digit())))
+    score.backward()
+    source = draw_graph(score, group_by=[conv, readout]).source
+    drawn = boxes(source)
+    labels = [label.split(" | ")[0] for name, label in drawn.items() if name.startswith("g")]
+    assert sorted(labels) == sorted([f"out[0,{i},{j}]" for i in range(6) for j in range(6)] + ["Neuron"])
+    # the readout's 36 weights are its own (inside its box); the conv's are shared (a tensor box)
+    assert set(label for name, label in drawn.items() if not name.startswith("g")) == {
+        "weight | 9 values", "bias | 1 values"}
+    assert re.search(r'label="\{weight \| 9 values\}".*fillcolor="' + PARAMETER_COLOUR, source)
+    assert draw_graph(score, group_by=[*recorded_groups(conv), *recorded_groups(readout)],
+                      parameters=conv.parameters() + readout.parameters()).source == source
+
+
 def test_group_by_something_else_is_refused_with_what_it_got():
     with pytest.raises(TypeError, match="group_by must be a Module .* got str 'conv'"):
         draw_graph(Value(1.0) * 2.0, group_by="conv")
+    with pytest.raises(TypeError, match="group_by must be a Module .* got list \\[Conv2d"):
+        draw_graph(Value(1.0) * 2.0, group_by=[Conv2d(1, 1, 3), "readout"])
 
 
 def test_a_grouped_conv_picture_renders_to_svg():
@@ -197,4 +216,14 @@ def test_a_grouped_conv_picture_renders_to_svg():
     loss = squares(flatten(conv(digit())))
     loss.backward()
     svg = draw_graph(loss, group_by=conv).pipe(format="svg").decode()
+    assert svg.count("out[0,") == 36
+
+
+def test_a_conv_on_a_digit_read_by_a_neuron_renders_at_a_readable_scale():
+    conv, readout = Conv2d(1, 1, 3, seed=0), Neuron(36, activation="linear", seed=0)
+    score = readout(flatten(conv(digit())))
+    score.backward()
+    svg = draw_graph(score, group_by=[conv, readout]).pipe(format="svg").decode()
+    scale = float(re.search(r'transform="scale\(([\d.]+)', svg).group(1))
+    assert scale >= 0.4  # graphviz shrinks a picture wider than a notebook; text stays legible to ~0.4
     assert svg.count("out[0,") == 36

@@ -1,10 +1,13 @@
-"""RNNCell, LSTMCell, RNN and LSTM: names, shapes, errors, and PyTorch float64 through both twins."""
+"""RNNCell, LSTMCell, RNN and LSTM: names, shapes, errors, PyTorch float64 through both twins, and the tape."""
+import random
+
 import pytest
 from hypothesis import given, settings, strategies as st
 
 from glassgrad.engine import Value
 from glassgrad.nn import LSTM, RNN, LSTMCell, RNNCell
 
+from conftest import check_replay_matches_eager
 from twin_check import both_ways, nested
 
 FEW = settings(max_examples=15)
@@ -149,3 +152,21 @@ def test_a_value_state_carries_the_gradient_back_through_every_step():
     _, (h, _) = lstm([[1.0]] * 3, (h0, c0))
     h[0].backward()
     assert all(v.grad != 0.0 for v in h0 + c0)
+
+
+@pytest.mark.parametrize("kind", [RNN, LSTM])
+def test_an_rnn_or_lstm_traced_once_replays_eagers_loss_and_gradients_on_new_sequences(kind):
+    model = kind(2, 3, seed=0)
+    rng = random.Random(1)
+
+    def batch():
+        return [[[rng.uniform(-2.0, 2.0), rng.uniform(-2.0, 2.0)] for _ in range(6)] for _ in range(3)]
+
+    def loss_of(sequences):
+        total = 0.0
+        for sequence in sequences:
+            outputs, _ = model(sequence)
+            total = total + sum(h * h for h in outputs[-1]) + outputs[0][0]
+        return total
+
+    check_replay_matches_eager(model.parameters(), loss_of, batch(), batch())

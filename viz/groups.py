@@ -114,17 +114,18 @@ def draw_grouped(root: Value, group_by: object, *, rankdir: str = "LR", precisio
                  parameters: Iterable[Value] = (), max_nodes: int, grads: bool | None = None,
                  legend: bool = True, title: str = "") -> Graph:
     """``draw_graph(root, group_by=...)``: ``group_by`` is a Module (its latest call's groups
-    and its sub-Modules') or a list of ``Group``; the options are ``draw_graph``'s, and
-    ``max_nodes`` limits the boxes drawn. Parameters default to ``group_by.parameters()``."""
+    and its sub-Modules'), or a list of Modules and ``Group``s (``[conv, readout]``: the
+    boxes of both); the options are ``draw_graph``'s, and ``max_nodes`` limits the boxes
+    drawn. Parameters default to those of the Modules in ``group_by``."""
     if not isinstance(root, Value):
         raise TypeError(f"draw_graph: root must be a Value, got {type(root).__name__} {root!r}")
-    if isinstance(group_by, Module):
-        groups = recorded_groups(group_by)
-    elif isinstance(group_by, (list, tuple)) and all(isinstance(group, Group) for group in group_by):
-        groups = list(group_by)
-    else:
+    items = [group_by] if isinstance(group_by, Module) else group_by
+    if not (isinstance(items, (list, tuple)) and all(isinstance(item, (Module, Group)) for item in items)):
         raise TypeError(f"draw_graph: group_by must be a Module (e.g. the model you called) or a list "
-                        f"of nn.layers.Group, got {type(group_by).__name__} {group_by!r}")
+                        f"of Modules and nn.layers.Group, got {type(group_by).__name__} {group_by!r}")
+    modules = [item for item in items if isinstance(item, Module)]
+    groups = [group for item in items
+              for group in (recorded_groups(item) if isinstance(item, Module) else [item])]
     grouping = group_nodes(root, groups)
     if not grouping.groups:
         raise ValueError(f"draw_graph: group_by={group_by!r} recorded no group of this graph; a module "
@@ -135,8 +136,8 @@ def draw_grouped(root: Value, group_by: object, *, rankdir: str = "LR", precisio
         raise ValueError(f"draw_graph: the grouped graph has {len(boxes)} boxes, more than "
                          f"max_nodes={max_nodes}; pass max_nodes={len(boxes)} to draw it anyway, or "
                          "draw the output of one sample's forward pass")
-    if not parameters and isinstance(group_by, Module):
-        parameters = group_by.parameters()
+    if not parameters:
+        parameters = [p for module in modules for p in module.parameters()]
     if grads is None:
         grads = any(node.grad != 0.0 for node in grouping.order)
     caption = title

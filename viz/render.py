@@ -61,8 +61,8 @@ def draw_graph(
     grads             show gradients? None: yes if any grad in the graph is nonzero
     legend            add the small legend that explains the styles
     title             text under the picture
-    group_by          a Module: one box per neuron, kernel position or cell step of its
-                      latest call (see viz.groups); max_nodes then counts boxes
+    group_by          a Module (or a list of Modules): one box per neuron, kernel position
+                      or cell step of its latest call (see viz.groups); max_nodes then counts boxes
     """
     if group_by is not None:
         from .groups import draw_grouped  # reads nn's groups: loaded only when asked for
