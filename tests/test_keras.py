@@ -318,17 +318,24 @@ def test_evaluate_loss_is_the_loss_of_the_whole_batch_computed_one_sample_at_a_t
 
 
 def recorded_tapes(monkeypatch) -> list[int]:
-    """A list that gets, for each tape recorded from now on, its number of inputs."""
+    """A list that gets, for each tape recorded from now on, its number of inputs (the floats
+    of the call that recorded it), read through ``Traced.recordings``."""
     import glassgrad.engine.tape as tape
 
     sizes: list[int] = []
-    record = tape.Traced._record
+    call = tape.Traced.__call__
 
-    def counted(self, key, args, n_inputs):
-        sizes.append(n_inputs)
-        return record(self, key, args, n_inputs)
+    def floats(arg) -> int:
+        return sum(map(floats, arg)) if isinstance(arg, (list, tuple)) else isinstance(arg, float)
 
-    monkeypatch.setattr(tape.Traced, "_record", counted)
+    def counted(self, *args):
+        before = self.recordings
+        result = call(self, *args)
+        if self.recordings > before:
+            sizes.append(floats(args))
+        return result
+
+    monkeypatch.setattr(tape.Traced, "__call__", counted)
     return sizes
 
 
