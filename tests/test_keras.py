@@ -319,3 +319,51 @@ def test_evaluate_loss_is_the_loss_of_the_whole_batch_computed_one_sample_at_a_t
     scores = [model.logits(x) for x in BLOB_X]
     assert model.evaluate(BLOB_X, BLOB_Y)["loss"] == pytest.approx(
         nn.softmax_cross_entropy(scores, BLOB_Y).data, rel=1e-12)
+
+
+# ------------------------------------- which tapes a Keras workflow records (notebook 09's timing)
+
+
+def recorded_tapes(monkeypatch) -> list[int]:
+    """A list that gets, for each tape recorded from now on, its number of inputs (the floats
+    of the call that recorded it), read through ``Traced.recordings``."""
+    import glassgrad.engine.tape as tape
+
+    sizes: list[int] = []
+    call = tape.Traced.__call__
+
+    def floats(arg) -> int:
+        return sum(map(floats, arg)) if isinstance(arg, (list, tuple)) else isinstance(arg, float)
+
+    def counted(self, *args):
+        before = self.recordings
+        result = call(self, *args)
+        if self.recordings > before:
+            sizes.append(floats(args))
+        return result
+
+    monkeypatch.setattr(tape.Traced, "__call__", counted)
+    return sizes
+
+
+def test_whole_batches_record_one_training_tape_and_a_smaller_last_batch_a_second(monkeypatch):
+    tapes = recorded_tapes(monkeypatch)
+    compiled_blob_model().fit(BLOB_X[:48], BLOB_Y[:48], epochs=2, batch_size=16, verbose=0, seed=0)
+    assert tapes == [16 * (2 + 3)]  # 16 rows of 2 inputs and a one-hot label of 3
+    tapes.clear()
+    compiled_blob_model().fit(BLOB_X[:50], BLOB_Y[:50], epochs=2, batch_size=16, verbose=0, seed=0)
+    assert tapes == [16 * (2 + 3), 2 * (2 + 3)]  # 50 = 3 x 16 + 2
+
+
+def test_evaluate_records_a_tape_that_validation_and_later_evaluations_replay(monkeypatch):
+    tapes = recorded_tapes(monkeypatch)
+    model = compiled_blob_model()
+    model.evaluate(BLOB_X, BLOB_Y)
+    assert tapes == [32 * 2]  # 32 rows at a time, the last chunk padded
+    model.fit(BLOB_X[:48], BLOB_Y[:48], epochs=2, batch_size=16, verbose=0, seed=0,
+              validation_data=(BLOB_X[48:], BLOB_Y[48:]))
+    assert tapes == [32 * 2, 16 * (2 + 3)]  # only the training step is new
+    model.evaluate(BLOB_X, BLOB_Y)
+    model.predict(BLOB_X)  # the softmax's probabilities: another graph than evaluate's scores
+    model.predict(BLOB_X[:5])
+    assert tapes == [32 * 2, 16 * (2 + 3), 32 * 2]

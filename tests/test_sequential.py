@@ -58,7 +58,8 @@ def test_same_seed_gives_same_weights_and_another_seed_does_not():
     assert first.state_dict() != other.state_dict()
 
 
-def test_weights_start_like_micrograd_uniform_in_minus_one_one_bias_zero():
+def test_dense_weights_start_inside_minus_one_one_and_biases_at_zero():
+    # Glorot's limit here is sqrt(6 / (3 + 50)) < 1; test_keras.py checks the limit itself
     model = Sequential([Dense(50, activation="relu")], input_dim=3, seed=0)
     for name, value in model.named_parameters():
         if name.endswith(".b"):
