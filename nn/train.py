@@ -142,6 +142,7 @@ def fit(model: Module, X: Sequence[Sequence[float]], y: Sequence, *,
     forward = _TracedStep(model, inputs, labels, loss_fn, l2) if trace else _EagerStep(model, inputs, labels,
                                                                                       loss_fn, l2)
     history = History()
+    parameters: list[Value] | None = None  # read after the first step: a Sequential may learn its size there
     was_training = model.training
     model.train()
     bar = tqdm(range(epochs), disable=not progress, desc="fit", unit="epoch")
@@ -161,7 +162,10 @@ def fit(model: Module, X: Sequence[Sequence[float]], y: Sequence, *,
                     if classes:  # before the step: a model that cannot classify fails unchanged
                         correct += sum(rule.label(output) == label
                                        for output, label in zip(outputs, batch_labels))
-                    model.zero_grad()
+                    if parameters is None:  # once: walking the model on every step cost a fifth of a digits step
+                        parameters = model.parameters()
+                    for parameter in parameters:  # model.zero_grad()
+                        parameter.grad = 0.0
                     total.backward()
                     opt.step()
                     loss_sum += total.data * len(batch)
@@ -173,8 +177,9 @@ def fit(model: Module, X: Sequence[Sequence[float]], y: Sequence, *,
                 if validation_data is not None:
                     with evaluation_mode(model):
                         penalty = l2_penalty(model.parameters(), l2).data if l2 else 0.0
-                        history.val_loss.append(mean_loss(model, val_inputs, val_labels, loss_fn) + penalty)
-                        history.val_accuracy.append(_fraction_right(model, val_inputs, val_labels, rule)
+                        val_outputs = outputs_of(model, val_inputs)  # one pass for the loss and the accuracy
+                        history.val_loss.append(_mean_of_losses(val_outputs, val_labels, loss_fn) + penalty)
+                        history.val_accuracy.append(_fraction_right(val_outputs, val_labels, rule)
                                                     if classes else math.nan)
                     shown.update(val_loss=f"{history.val_loss[-1]:.4f}",
                                  val_accuracy=f"{history.val_accuracy[-1]:.1%}")
@@ -217,8 +222,12 @@ def mean_loss(model: Module, X: Sequence[Sequence[float]], labels: Sequence,
     labels).data`` without keeping all the graphs alive at once (thousands of samples of
     a big model would not fit in memory). ``labels`` as ``prepare_labels`` makes them.
     """
+    return _mean_of_losses(outputs_of(model, X), labels, loss_fn)
+
+
+def _mean_of_losses(outputs: Sequence, labels: Sequence, loss_fn: Callable[..., Value]) -> float:
     with cycle_collector_paused():
-        total = math.fsum(loss_fn([output], [label]).data for output, label in zip(outputs_of(model, X), labels))
+        total = math.fsum(loss_fn([output], [label]).data for output, label in zip(outputs, labels))
     return total / len(labels)
 
 
@@ -231,7 +240,8 @@ def outputs_of(model: Callable[[list[float]], object], X: Sequence[Sequence[floa
     Values. Any other model is called row by row.
     """
     if not (isinstance(model, Module) and made_of_nn_modules(model)):
-        return [numbers_of(model(list(row))) for row in X]
+        with cycle_collector_paused():
+            return [numbers_of(model(list(row))) for row in X]
     if not X:
         return []
     try:
@@ -249,7 +259,8 @@ def outputs_of(model: Callable[[list[float]], object], X: Sequence[Sequence[floa
             return alive(list(x))
 
         kept = _TRACED_FORWARDS[model] = (parameters, TracedMap(forward))
-    return kept[1](X)
+    with cycle_collector_paused():  # recording a tape makes many Values: see cycle_collector_paused
+        return kept[1](X)
 
 
 _TRACED_FORWARDS: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()  # model -> (its parameters, tape)
@@ -349,8 +360,8 @@ def made_of_nn_modules(model: object) -> bool:
 # ---------------------------------------------------------------- helpers
 
 
-def _fraction_right(model: Module, X: Sequence[list], labels: Sequence, rule: ClassRule) -> float:
-    return sum(rule.label(output) == label for output, label in zip(outputs_of(model, X), labels)) / len(labels)
+def _fraction_right(outputs: Sequence, labels: Sequence, rule: ClassRule) -> float:
+    return sum(rule.label(output) == label for output, label in zip(outputs, labels)) / len(labels)
 
 
 def _make_optimizer(optimizer: str | Optimizer, model: Module, lr: float | None) -> Optimizer:
