@@ -11,7 +11,7 @@ The articles' own sketch runs as written::
     ])
     model.compile(optimizer='adam', loss='categorical_crossentropy', metrics=['accuracy'])
     history = model.fit(X_train, y_train, epochs=10, batch_size=32)   # an nn.History
-    model.evaluate(X_test, y_test)          # {"loss": ..., "accuracy": ...}
+    loss, accuracy = model.evaluate(X_test, y_test)   # as Keras; return_dict=True for a dict
     model.predict(X_test[:3])               # one list of 10 probabilities per row
     model.summary()                         # Keras's table, plus graph nodes per sample
 
@@ -43,7 +43,7 @@ import math
 import numbers
 import random
 import time
-from typing import Callable, Sequence, cast
+from typing import Callable, Literal, Sequence, cast, overload
 
 from glassgrad.engine import Value, topological_order
 from glassgrad.engine.tape import detached_max
@@ -417,8 +417,20 @@ class Sequential(Module):
                    progress=verbose == 1, validation_data=validation, on_epoch_end=report,
                    trace=self.jit_compile)
 
-    def evaluate(self, X: Sequence[Sequence[float]], y: Sequence) -> dict[str, float]:
-        """The loss and each compiled metric on (X, y), in eval mode (no dropout)."""
+    @overload
+    def evaluate(self, X: Sequence[Sequence[float]], y: Sequence, *,
+                 return_dict: Literal[False] = False) -> float | list[float]: ...
+
+    @overload
+    def evaluate(self, X: Sequence[Sequence[float]], y: Sequence, *,
+                 return_dict: Literal[True]) -> dict[str, float]: ...
+
+    def evaluate(self, X: Sequence[Sequence[float]], y: Sequence, *,
+                 return_dict: bool = False) -> float | list[float] | dict[str, float]:
+        """The loss and each compiled metric on (X, y), in eval mode (no dropout), as Keras
+        returns them: the loss alone if no metric was compiled, else ``[loss, metric, ...]``
+        in compile's order (``loss, accuracy = model.evaluate(X, y)``);
+        ``return_dict=True`` gives ``{"loss": ..., "accuracy": ...}``."""
         settings = self._settings("evaluate")
         rows, loss_fn, model = _as_rows(X, "evaluate"), settings["loss"], self._loss_model(settings)
         labels = prepare_labels(self._labels(y, settings), len(rows), loss_fn, where="evaluate")
@@ -430,7 +442,9 @@ class Sequential(Module):
                     results[metric] = accuracy(model, rows, labels, loss=loss_fn)
                 else:
                     results[metric] = _regression_metric(metric, predictions, y)
-        return results
+        if return_dict:
+            return results
+        return results["loss"] if len(results) == 1 else list(results.values())
 
     def predict(self, X: Sequence[Sequence[float]]) -> list[float] | list[list[float]]:
         """The model's outputs for each row of X as plain floats (eval mode: no dropout).

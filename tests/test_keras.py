@@ -54,7 +54,7 @@ def test_the_articles_sketch_runs_verbatim_on_784_wide_rows():
     model = namespace["model"]
     assert model.input_dim == 784 and model.output_dim == 10
     assert model.optimizer.steps == 10  # 10 epochs of one batch of 2 rows
-    assert model.evaluate(X_train, y_train)["loss"] < 1.0  # from ln 10 = 2.30
+    assert model.evaluate(X_train, y_train, return_dict=True)["loss"] < 1.0  # from ln 10 = 2.30
 
 
 def test_the_sketchs_first_loss_is_near_ln_10():
@@ -67,7 +67,7 @@ def test_the_sketchs_first_loss_is_near_ln_10():
     finally:
         random.setstate(state)
     # near chance, -ln(1/10); micrograd's uniform(-1, 1) weights would start near 160
-    assert namespace["model"].evaluate(X_train, y_train)["loss"] == pytest.approx(math.log(10), abs=0.5)
+    assert namespace["model"].evaluate(X_train, y_train, return_dict=True)["loss"] == pytest.approx(math.log(10), abs=0.5)
 
 
 def test_micrograds_uniform_weights_would_start_the_sketch_far_above_ln_10():
@@ -197,9 +197,9 @@ def test_summary_of_an_unbuilt_model_shows_unknown_counts():
 def test_categorical_and_sparse_crossentropy_give_the_same_loss_for_the_same_labels():
     model = blob_model()
     model.compile(optimizer="sgd", loss="categorical_crossentropy")
-    categorical = model.evaluate(BLOB_X, one_hot(BLOB_Y, 3))["loss"]
+    categorical = model.evaluate(BLOB_X, one_hot(BLOB_Y, 3), return_dict=True)["loss"]
     model.compile(optimizer="sgd", loss="sparse_categorical_crossentropy")
-    assert model.evaluate(BLOB_X, BLOB_Y)["loss"] == categorical
+    assert model.evaluate(BLOB_X, BLOB_Y, return_dict=True)["loss"] == categorical
 
 
 def test_one_hot_labels_with_sparse_crossentropy_name_categorical_crossentropy():
@@ -215,7 +215,7 @@ def test_class_indices_with_categorical_crossentropy_name_sparse_crossentropy():
     model.compile(optimizer="sgd", loss="categorical_crossentropy")
     with pytest.raises(ValueError, match=r"one-hot labels like \[0, 1, 0\]; label 0 is \d\. "
                                          r"For class numbers use 'sparse_categorical_crossentropy'"):
-        model.evaluate(BLOB_X, BLOB_Y)
+        model.evaluate(BLOB_X, BLOB_Y, return_dict=True)
 
 
 # ----------------------------------------------------------------------- fit
@@ -235,7 +235,7 @@ def test_validation_metrics_are_those_evaluate_gives_after_each_epoch():
     model = compiled_blob_model()
     X_val, y_val = BLOB_X[45:], BLOB_Y[45:]
     history = model.fit(BLOB_X[:45], BLOB_Y[:45], epochs=2, verbose=0, seed=0, validation_data=(X_val, y_val))
-    after = model.evaluate(X_val, y_val)
+    after = model.evaluate(X_val, y_val, return_dict=True)
     assert history.val_loss[-1] == pytest.approx(after["loss"], rel=1e-12)
     assert history.val_accuracy[-1] == after["accuracy"]
 
@@ -317,7 +317,7 @@ def test_jit_compile_trains_through_the_tape_by_default_with_eager_s_history(mon
 def test_evaluate_loss_is_the_loss_of_the_whole_batch_computed_one_sample_at_a_time():
     model = compiled_blob_model()
     scores = [model.logits(x) for x in BLOB_X]
-    assert model.evaluate(BLOB_X, BLOB_Y)["loss"] == pytest.approx(
+    assert model.evaluate(BLOB_X, BLOB_Y, return_dict=True)["loss"] == pytest.approx(
         nn.softmax_cross_entropy(scores, BLOB_Y).data, rel=1e-12)
 
 
@@ -358,12 +358,22 @@ def test_whole_batches_record_one_training_tape_and_a_smaller_last_batch_a_secon
 def test_evaluate_records_a_tape_that_validation_and_later_evaluations_replay(monkeypatch):
     tapes = recorded_tapes(monkeypatch)
     model = compiled_blob_model()
-    model.evaluate(BLOB_X, BLOB_Y)
+    model.evaluate(BLOB_X, BLOB_Y, return_dict=True)
     assert tapes == [32 * 2]  # 32 rows at a time, the last chunk padded
     model.fit(BLOB_X[:48], BLOB_Y[:48], epochs=2, batch_size=16, verbose=0, seed=0,
               validation_data=(BLOB_X[48:], BLOB_Y[48:]))
     assert tapes == [32 * 2, 16 * (2 + 3)]  # only the training step is new
-    model.evaluate(BLOB_X, BLOB_Y)
+    model.evaluate(BLOB_X, BLOB_Y, return_dict=True)
     model.predict(BLOB_X)  # the softmax's probabilities: another graph than evaluate's scores
     model.predict(BLOB_X[:5])
     assert tapes == [32 * 2, 16 * (2 + 3), 32 * 2]
+
+
+def test_evaluate_returns_what_keras_returns_a_list_a_lone_loss_or_a_dict_on_request():
+    model = dl.Sequential([dl.Input(shape=(2,)), dl.Dense(3, activation="softmax")], seed=0)
+    model.compile(optimizer="adam", loss="sparse_categorical_crossentropy", metrics=["accuracy"])
+    as_dict = model.evaluate(BLOB_X, BLOB_Y, return_dict=True)
+    loss, accuracy = model.evaluate(BLOB_X, BLOB_Y)  # Keras: [loss, then each metric in compile's order]
+    assert [loss, accuracy] == [as_dict["loss"], as_dict["accuracy"]]
+    model.compile(optimizer="adam", loss="sparse_categorical_crossentropy")
+    assert model.evaluate(BLOB_X, BLOB_Y) == as_dict["loss"]  # no metrics: the loss alone, a float

@@ -50,7 +50,7 @@ def trained(request):
 
 def test_fit_history_evaluate_accuracy_and_the_boundary_title_agree(trained):
     name, model, X, y = trained
-    evaluated = model.evaluate(X, y)["accuracy"]
+    evaluated = model.evaluate(X, y, return_dict=True)["accuracy"]
     assert 0.5 < evaluated < 1.0, "the case must leave room for a wrong rule to show"
     assert nn.accuracy(model, X, y) == evaluated  # reads the compiled loss
     title = plot_decision_boundary(model, X, y, resolution=6).axes[0].get_title()
@@ -68,7 +68,7 @@ def test_sigmoid_and_mse_outputs_are_not_read_as_scores_split_at_zero(case):
     model = make()
     model.compile(optimizer="adam", loss=loss, metrics=["accuracy"], learning_rate=0.05)
     model.fit(X, y, epochs=epochs, batch_size=8, verbose=0, seed=0)
-    assert model.evaluate(X, y)["accuracy"] > sign_accuracy(model, X, y) + 0.1
+    assert model.evaluate(X, y, return_dict=True)["accuracy"] > sign_accuracy(model, X, y) + 0.1
 
 
 def test_the_same_rule_holds_for_an_mlp_trained_with_nn_fit_on_mse():
@@ -172,14 +172,14 @@ def test_a_sequential_compiled_with_a_partial_bce_still_trains_on_its_scores():
     model = Sequential([Dense(1, activation="sigmoid")], input_dim=1, seed=0)
     model.load_state_dict({"layers.0.neurons.0.w.0": 1.0, "layers.0.neurons.0.b": 0.0})
     model.compile(optimizer="sgd", loss=functools.partial(nn.binary_cross_entropy_with_logits))
-    assert model.evaluate([[50.0]], [0])["loss"] == pytest.approx(50.0)  # -log(1 - sigmoid(50)), exact
+    assert model.evaluate([[50.0]], [0], return_dict=True)["loss"] == pytest.approx(50.0)  # -log(1 - sigmoid(50)), exact
 
 
 def test_evaluate_maps_0_1_labels_for_a_wrapped_hinge():
     model = Sequential([Dense(1)], input_dim=1, seed=0)
     model.load_state_dict({"layers.0.neurons.0.w.0": 1.0, "layers.0.neurons.0.b": 0.0})
     model.compile(optimizer="sgd", loss=functools.partial(nn.hinge), metrics=["accuracy"])
-    result = model.evaluate([[2.0], [-0.5]], [1, 0])  # margins 2 and 0.5: losses 0 and 0.5
+    result = model.evaluate([[2.0], [-0.5]], [1, 0], return_dict=True)  # margins 2 and 0.5: losses 0 and 0.5
     assert result == {"loss": pytest.approx(0.25), "accuracy": 1.0}
 
 
@@ -230,7 +230,7 @@ def test_check_accuracy_scores_a_sigmoid_sequential_as_its_own_evaluate_does(cap
     model = Sequential([Dense(8, activation="relu"), Dense(1, activation="sigmoid")], seed=0)
     model.compile(optimizer="adam", loss="binary_crossentropy", metrics=["accuracy"], learning_rate=0.05)
     model.fit(X, Y, epochs=30, batch_size=8, verbose=0, seed=0)
-    evaluated = model.evaluate(X, Y)["accuracy"]
+    evaluated = model.evaluate(X, Y, return_dict=True)["accuracy"]
     assert evaluated >= 0.8 and sign_accuracy(model, X, Y) == 0.5  # the old checker's number
     assert check_accuracy(model, X, Y, target=0.8) == evaluated
 

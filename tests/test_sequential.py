@@ -124,7 +124,7 @@ def test_fit_and_evaluate_before_compile_say_to_compile():
     with pytest.raises(RuntimeError, match="fit: compile the model first"):
         model.fit(LINE_X, LINE_Y)
     with pytest.raises(RuntimeError, match="evaluate: compile the model first"):
-        model.evaluate(LINE_X, LINE_Y)
+        model.evaluate(LINE_X, LINE_Y, return_dict=True)
 
 
 @pytest.mark.parametrize("name, kind", [("sgd", nn.SGD), ("momentum", nn.SGD), ("rmsprop", nn.RMSprop),
@@ -191,9 +191,9 @@ def test_learning_rate_with_an_optimizer_instance_is_refused():
 def test_fit_reduces_the_loss_and_learns_a_separable_toy_problem(loss, last, units, labels):
     model = small_model(last=last, units=units)
     model.compile(optimizer="adam", loss=loss, metrics=["accuracy"], learning_rate=0.1)
-    before = model.evaluate(LINE_X, labels)
+    before = model.evaluate(LINE_X, labels, return_dict=True)
     history = model.fit(LINE_X, labels, epochs=30, batch_size=4, verbose=0, seed=0)
-    after = model.evaluate(LINE_X, labels)
+    after = model.evaluate(LINE_X, labels, return_dict=True)
     assert isinstance(history, nn.History) and len(history.loss) == 30
     assert after["loss"] < before["loss"] / 2
     assert after["accuracy"] == 1.0
@@ -207,7 +207,7 @@ def test_fit_learns_a_regression():
     model.fit(X, targets, epochs=60, batch_size=None, verbose=0)
     weight, bias = (p.data for p in model.parameters())
     assert weight == pytest.approx(2.0, abs=1e-3) and bias == pytest.approx(-1.0, abs=1e-3)
-    assert model.evaluate(X, targets)["mae"] < 1e-3
+    assert model.evaluate(X, targets, return_dict=True)["mae"] < 1e-3
 
 
 def test_fit_again_continues_with_the_same_optimizer_state():
@@ -231,7 +231,7 @@ def test_binary_crossentropy_of_sigmoid_outputs_is_minus_log_of_the_right_probab
     model.compile(optimizer="sgd", loss="binary_crossentropy")
     probabilities = model.predict(LINE_X)
     expected = -sum(math.log(p if label else 1.0 - p) for p, label in zip(probabilities, LINE_Y)) / len(LINE_Y)
-    assert model.evaluate(LINE_X, LINE_Y)["loss"] == pytest.approx(expected, rel=1e-12)
+    assert model.evaluate(LINE_X, LINE_Y, return_dict=True)["loss"] == pytest.approx(expected, rel=1e-12)
 
 
 def test_binary_crossentropy_stays_finite_when_the_sigmoid_rounds_to_one():
@@ -239,7 +239,7 @@ def test_binary_crossentropy_stays_finite_when_the_sigmoid_rounds_to_one():
     model.load_state_dict({"layers.0.neurons.0.w.0": 1.0, "layers.0.neurons.0.b": 0.0})
     model.compile(optimizer="sgd", loss="binary_crossentropy")
     assert model.predict([[50.0]]) == [1.0]  # the probability itself rounds to 1
-    assert model.evaluate([[50.0]], [0])["loss"] == pytest.approx(50.0)  # -log(1 - sigmoid(50))
+    assert model.evaluate([[50.0]], [0], return_dict=True)["loss"] == pytest.approx(50.0)  # -log(1 - sigmoid(50))
 
 
 def test_categorical_and_sparse_crossentropy_give_minus_log_of_the_softmax_probability():
@@ -250,10 +250,10 @@ def test_categorical_and_sparse_crossentropy_give_minus_log_of_the_softmax_proba
     rows = model.predict(LINE_X)
     assert all(math.isclose(sum(row), 1.0) for row in rows)
     expected = -sum(math.log(row[c]) for row, c in zip(rows, labels)) / len(labels)
-    sparse = model.evaluate(LINE_X, labels)["loss"]
+    sparse = model.evaluate(LINE_X, labels, return_dict=True)["loss"]
     model.compile(optimizer="sgd", loss="categorical_crossentropy")
     assert sparse == pytest.approx(expected, rel=1e-12)
-    assert model.evaluate(LINE_X, one_hot)["loss"] == sparse
+    assert model.evaluate(LINE_X, one_hot, return_dict=True)["loss"] == sparse
 
 
 def test_categorical_crossentropy_needs_one_hot_labels():
@@ -283,7 +283,7 @@ def test_a_dropout_after_the_sigmoid_output_still_trains_on_its_scores():
     assert model.logits(LINE_X[0]).data == model.layers[1].logits(model.layers[0](LINE_X[0]))[0].data
     probabilities = model.predict(LINE_X)
     expected = -sum(math.log(p if label else 1.0 - p) for p, label in zip(probabilities, LINE_Y)) / len(LINE_Y)
-    assert model.evaluate(LINE_X, LINE_Y)["loss"] == pytest.approx(expected, rel=1e-12)
+    assert model.evaluate(LINE_X, LINE_Y, return_dict=True)["loss"] == pytest.approx(expected, rel=1e-12)
 
 
 def test_hinge_evaluates_the_mean_margin_loss_with_0_1_labels_mapped_to_minus_plus_one():
@@ -291,7 +291,7 @@ def test_hinge_evaluates_the_mean_margin_loss_with_0_1_labels_mapped_to_minus_pl
     model.compile(optimizer="sgd", loss="hinge", metrics=["accuracy"])
     scores = model.predict(LINE_X)
     expected = sum(max(0.0, 1.0 - (2 * c - 1) * s) for s, c in zip(scores, LINE_Y)) / len(LINE_Y)
-    result = model.evaluate(LINE_X, LINE_Y)
+    result = model.evaluate(LINE_X, LINE_Y, return_dict=True)
     assert result["loss"] == pytest.approx(expected, rel=1e-12)
     assert result["accuracy"] == sum((s > 0) == bool(c) for s, c in zip(scores, LINE_Y)) / len(LINE_Y)
 
@@ -299,7 +299,7 @@ def test_hinge_evaluates_the_mean_margin_loss_with_0_1_labels_mapped_to_minus_pl
 def test_evaluate_returns_the_loss_and_each_metric():
     model = small_model(last="sigmoid")
     model.compile(optimizer="sgd", loss="mse", metrics=["accuracy", "mse", "mae"])
-    result = model.evaluate(LINE_X, LINE_Y)
+    result = model.evaluate(LINE_X, LINE_Y, return_dict=True)
     probabilities = model.predict(LINE_X)
     assert list(result) == ["loss", "accuracy", "mse", "mae"]
     assert result["mse"] == pytest.approx(result["loss"], rel=1e-12)  # the same formula twice
@@ -322,15 +322,15 @@ def test_predict_and_evaluate_switch_dropout_off_and_restore_the_mode():
     plain.load_state_dict({name.replace("layers.2", "layers.1"): v for name, v in model.state_dict().items()})
     assert model.predict(LINE_X) == plain.predict(LINE_X)
     assert model.training  # back in training mode afterwards
-    assert model.evaluate(LINE_X, LINE_Y) == model.evaluate(LINE_X, LINE_Y)
+    assert model.evaluate(LINE_X, LINE_Y, return_dict=True) == model.evaluate(LINE_X, LINE_Y, return_dict=True)
 
 
 def test_fit_trains_through_dropout():
     model = Sequential([Dense(8, activation="tanh"), nn.Dropout(0.2, seed=0), Dense(1)], seed=1)
     model.compile(optimizer="adam", loss="binary_crossentropy", metrics=["accuracy"], learning_rate=0.05)
-    before = model.evaluate(LINE_X, LINE_Y)["loss"]
+    before = model.evaluate(LINE_X, LINE_Y, return_dict=True)["loss"]
     model.fit(LINE_X, LINE_Y, epochs=30, batch_size=None, verbose=0)
-    assert model.evaluate(LINE_X, LINE_Y)["loss"] < before / 2
+    assert model.evaluate(LINE_X, LINE_Y, return_dict=True)["loss"] < before / 2
 
 
 @pytest.mark.parametrize("loss, last, units", [("binary_crossentropy", "sigmoid", 1), ("mse", "tanh", 1),

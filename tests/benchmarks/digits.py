@@ -90,7 +90,7 @@ def run_glassgrad(split: tuple, epochs: int) -> Result:
     model = glassgrad_model()
     wall, cpu = timed(lambda: model.fit(X_train, y_train, epochs=epochs, batch_size=BATCH_SIZE,
                                         verbose=0, seed=0))
-    return Result("glassgrad", model.evaluate(X_test, y_test)["accuracy"], wall, cpu)
+    return Result("glassgrad", model.evaluate(X_test, y_test, return_dict=True)["accuracy"], wall, cpu)
 
 
 def run_sklearn(split: tuple, epochs: int) -> Result:
