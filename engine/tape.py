@@ -385,9 +385,8 @@ def trace(fn: Callable, static_argnums: Sequence[int] = ()) -> Traced:
       with the same structure replay that tape on the new floats; a new structure (a
       smaller last batch, other labels) records another tape, kept beside the first;
     * ``out.data`` is the value; ``out.backward()`` adds into ``p.grad`` of every
-      parameter exactly what ``fn(*args).backward()`` adds (within rounding: the tape
-      sums in another order, so results agree to about 1e-15 relative), accumulating
-      the same way. Parameters changed in place between calls (``p.data -= lr * p.grad``)
+      parameter exactly what ``fn(*args).backward()`` adds, bit for bit (the tape sums
+      each gradient's terms in eager's order), accumulating the same way. Parameters changed in place between calls (``p.data -= lr * p.grad``)
       are read at every replay; ``out.input_grads()`` gives d out/d input per float;
     * errors are eager's: an op outside its domain on replay raises the eager error,
       naming the op and the value (``log(-1.0): log is defined only for x > 0``), never
@@ -411,11 +410,7 @@ def trace(fn: Callable, static_argnums: Sequence[int] = ()) -> Traced:
     * other Python state ``fn`` closes over (a plain float, a list's length) is baked
       into the tape as it was at the first call: pass it as an argument instead;
     * ``fn`` may not use a Value computed before the call (only leaves), and recording
-      is not thread-safe;
-    * a gradient is summed from the same terms as in eager mode, but a wave at a time
-      rather than node by node: where terms cancel (``p/p + p`` at a tiny ``p`` sums
-      ``1/p - 1/p + 1``) the two agree to rounding on the scale of the terms, not of
-      their sum (tests/test_tape.py checks 1e-12 of that scale on random graphs).
+      is not thread-safe.
     """
     if not callable(fn):
         raise TypeError(f"trace: fn must be callable, got {fn!r}")
