@@ -111,35 +111,68 @@ class Tape:
         uses = np.bincount(np.concatenate([in0[in0 >= 0], in1[in1 >= 0], self.roots,
                                            *map(np.asarray, self.max_inputs.values())]),
                            minlength=self.size)
-        add_code = self.ops.index(ADD) if ADD in self.ops else -1
-        is_add = (kind == OP) & (op_index == add_code)
-        self.sum_terms: dict[int, list[int]] = {}
-        self.fused_into: dict[int, int] = {}  # an add absorbed into the add that reads it
-        for node in np.flatnonzero(is_add).tolist():
-            left = int(in0[node])
-            if is_add[left] and uses[left] == 1:  # only the left operand: keeps the order of sums
-                self.sum_terms[node] = self.sum_terms.pop(left, [int(in0[left]), int(in1[left])]) \
-                    + [int(in1[node])]
-                self.fused_into[left] = node
+        self.sum_terms: dict[int, list[int]] = self._fuse_sums(uses)
+        computed = np.flatnonzero(((kind == OP) & ~self.absorbed) | (kind == MAX))
 
+        # depth = 1 + the largest depth of a node's inputs: one walk in slot order (a node's
+        # inputs always come before it), the only loop over nodes in compiling
         depth = [0] * self.size
-        groups: dict[tuple, list[int]] = {}
-        for node in np.flatnonzero((kind == OP) | (kind == MAX)).tolist():
-            if node in self.fused_into:
-                continue
-            inputs = self.node_inputs(node)
-            depth[node] = 1 + max(depth[i] for i in inputs)
-            if node in self.sum_terms:
-                key = (int(depth[node]), "sum", len(inputs))
-            elif kind[node] == MAX:
-                key = (int(depth[node]), "max", len(inputs))
+        in0_list, in1_list = in0.tolist(), in1.tolist()
+        reads = {**self.sum_terms, **self.max_inputs}
+        for node in computed.tolist():
+            inputs = reads.get(node)
+            if inputs is None:
+                first, second = depth[in0_list[node]], depth[in1_list[node]] if in1_list[node] >= 0 else 0
+                depth[node] = 1 + (first if first > second else second)
             else:
-                key = (int(depth[node]), "op", int(op_index[node]))
-            groups.setdefault(key, []).append(node)
+                depth[node] = 1 + max(map(depth.__getitem__, inputs))
         self.depth = np.array(depth, dtype=np.int64)
-        self.waves = [self._wave(key, nodes) for key, nodes in
-                      sorted(groups.items(), key=lambda item: (item[0][0], item[1][0]))]
+
+        # a wave: the nodes of one depth and one group (an op code; a sum or a max of n inputs)
+        group = op_index[computed].astype(np.int64)
+        n_reads = np.array([len(reads.get(node, ())) for node in computed.tolist()], dtype=np.int64) \
+            if reads else np.zeros(len(computed), dtype=np.int64)
+        group = np.where(n_reads > 0, len(self.ops) + 2 * n_reads + (kind[computed] == MAX), group)
+        by_wave = np.lexsort((computed, group, self.depth[computed]))
+        nodes, wave_depth, group = computed[by_wave], self.depth[computed][by_wave], group[by_wave]
+        starts = np.flatnonzero(np.diff(wave_depth, prepend=-1) | np.diff(group, prepend=-1))
+        ends = np.append(starts[1:], len(nodes))
+        in_order = sorted(range(len(starts)), key=lambda k: (int(wave_depth[starts[k]]), int(nodes[starts[k]])))
+        self.waves = [self._wave(int(wave_depth[starts[k]]), nodes[starts[k]:ends[k]]) for k in in_order]
         self.plans: dict[int, GradientPlan] = {}  # root -> its backward's plan, made on first use
+
+    def _fuse_sums(self, uses: np.ndarray) -> dict[int, list[int]]:
+        """Find every chain of adds that fuses into one sum; its terms, by the chain's last add.
+
+        An add is *absorbed* into the add that reads it if that add reads it as its left
+        operand and nothing else reads it (so its own number is needed nowhere else). The
+        terms of the chain ending at add ``s`` are the first add's two inputs, then input 1
+        of every later add, in order: exactly the order the chain added them in."""
+        kind, in0, in1 = self.kind, self.in0, self.in1
+        add_code = self.ops.index(ADD) if ADD in self.ops else -1
+        is_add = (kind == OP) & (self.op_index == add_code)
+        adds = np.flatnonzero(is_add)
+        left = in0[adds]
+        absorbing = is_add[left] & (uses[left] == 1)  # only the left operand: keeps the order of sums
+        absorbed, reader = left[absorbing], adds[absorbing]
+        self.absorbed = np.zeros(self.size, dtype=bool)
+        self.absorbed[absorbed] = True
+        self.fused_into: dict[int, int] = dict(zip(absorbed.tolist(), reader.tolist()))
+        # the chain's last add, for every absorbed add: follow the readers, doubling the stride
+        last = np.arange(self.size)
+        last[absorbed] = reader
+        while True:
+            further = last[last[absorbed]]
+            if np.array_equal(further, last[absorbed]):
+                break
+            last[absorbed] = further
+        heads = np.unique(reader[~self.absorbed[reader]])
+        members = np.concatenate([absorbed, heads])  # each chain's adds, in the order they were made
+        members = members[np.lexsort((members, last[members]))]
+        firsts = np.flatnonzero(np.diff(last[members], prepend=-1))
+        terms = np.insert(in1[members], firsts, in0[members[firsts]])
+        bounds = (firsts + np.arange(len(firsts)))[1:]
+        return dict(zip(last[members[firsts]].tolist(), (t.tolist() for t in np.split(terms, bounds))))
 
     def node_inputs(self, node: int) -> list[int]:
         """The slots a node reads: a sum's terms, a max's arguments, an op's inputs."""
@@ -149,16 +182,15 @@ class Tape:
             return self.max_inputs[node]
         return [int(self.in0[node])] + ([int(self.in1[node])] if self.in1[node] >= 0 else [])
 
-    def _wave(self, key: tuple, nodes: list[int]) -> Wave:
-        depth, kind, which = key
-        if kind == "op":  # straight from the input columns
-            slots = np.array(nodes, dtype=np.int64)
-            rows = [self.in0[slots]] + ([self.in1[slots]] if self.ops[which].arity == 2 else [])
-            inputs = np.stack(rows)
-        else:
-            inputs = np.array([self.node_inputs(node) for node in nodes], dtype=np.int64).T.copy()
-        return Wave(depth, kind, self.ops[which] if kind == "op" else None,
-                    np.array(nodes, dtype=np.int64), inputs)
+    def _wave(self, depth: int, nodes: np.ndarray) -> Wave:
+        first = int(nodes[0])
+        if first in self.sum_terms or self.kind[first] == MAX:
+            kind = "sum" if first in self.sum_terms else "max"
+            inputs = np.array([self.node_inputs(node) for node in nodes.tolist()], dtype=np.int64).T.copy()
+            return Wave(depth, kind, None, nodes, inputs)
+        op = self.ops[self.op_index[first]]  # straight from the input columns
+        inputs = np.stack([self.in0[nodes]] + ([self.in1[nodes]] if op.arity == 2 else []))
+        return Wave(depth, "op", op, nodes, inputs)
 
     # ------------------------------------------------------- eager's order of sums
 
@@ -207,9 +239,7 @@ class Tape:
         parent = np.concatenate([op_nodes, binary])
         index = np.concatenate([np.zeros(len(op_nodes), dtype=np.int64), np.ones(len(binary), dtype=np.int64)])
         child = np.concatenate([self.in0[op_nodes], self.in1[binary]])
-        absorbed = np.zeros(self.size, dtype=bool)
-        absorbed[list(self.fused_into)] = True
-        keep = (position[parent] >= 0) & ~absorbed[child]  # an absorbed add has no gradient of its own
+        keep = (position[parent] >= 0) & ~self.absorbed[child]  # an absorbed add has no gradient of its own
         parent, index, child = parent[keep], index[keep], child[keep]
         by_eager_order = np.lexsort((index, -position[parent], child))
         parent, index, child = parent[by_eager_order], index[by_eager_order], child[by_eager_order]
