@@ -49,7 +49,7 @@ class _Recording:
     def __init__(self) -> None:
         self.born: list[Value] = []        # every Value made, in creation order
         self.hazard: str | None = None     # the first read or write of a number outside the engine
-        self.detached: dict[int, list[Value]] = {}   # id(max Value) -> the Values it is the max of
+        self.detached: list[tuple[Value, list[Value]]] = []  # (a max Value, the Values it is the max of)
         self.redrawn: list[tuple[Callable[[], list[float]], list[Value]]] = []
         self.guards: list[tuple[Callable[[], object], object]] = []
 
@@ -125,7 +125,7 @@ def detached_max(xs: Sequence[Value | float]) -> Value:
     """
     shift = Value(max(x.data if isinstance(x, Value) else float(x) for x in xs))
     if _ACTIVE:
-        _ACTIVE[0].detached[id(shift)] = [x if isinstance(x, Value) else Value(x) for x in xs]
+        _ACTIVE[0].detached.append((shift, [x if isinstance(x, Value) else Value(x) for x in xs]))
     return shift
 
 
@@ -206,31 +206,34 @@ def _build_tape(roots: list[Value], recording: _Recording, n_inputs: int) -> Tap
     leaf from before the call) is numbered just before the first node that reads it."""
     born = recording.born
     n_born = len(born)
-    births = _Births(_ids(born))
+    birth_of = dict(zip(born, range(n_born)))  # a Value hashes by identity
+
+    def births(values: Sequence[Value]) -> np.ndarray:  # where each was made; -1: before the call
+        return np.fromiter(map(birth_of.get, values, itertools.repeat(-1)), dtype=np.int64, count=len(values))
     inputs_of = list(map(_INPUTS_OF, born))
     arity = np.fromiter(map(len, inputs_of), dtype=np.int64, count=n_born)
     # Every read of a Value: each node's inputs in order, then the Values of each detached max.
     read_values = list(itertools.chain.from_iterable(inputs_of))
     n_input_reads = len(read_values)
     readers = [np.repeat(np.arange(n_born), arity)]
-    max_births = births.index(np.array(list(recording.detached), dtype=np.int64))
-    for birth, xs in zip(max_births.tolist(), recording.detached.values()):
+    max_births = births([shift for shift, _ in recording.detached])
+    for birth, (_, xs) in zip(max_births.tolist(), recording.detached):
         read_values += xs
         readers.append(np.full(len(xs), birth))
     reader = np.concatenate(readers)
-    read_ids = _ids(read_values)
-    read_birth = births.index(read_ids)
+    read_birth = births(read_values)
 
     # Reads of Values from before the call: parameters, in the order they are first read
     # (a node's inputs before the Values of its max)
     unknown = np.flatnonzero(read_birth < 0)
     unknown = unknown[np.argsort(reader[unknown], kind="stable")]
-    param_ids, first_read, param_of_read = np.unique(read_ids[unknown], return_index=True, return_inverse=True)
-    param_order = np.argsort(first_read)
-    params = [read_values[k] for k in unknown[first_read[param_order]].tolist()]
-    param_readers = reader[unknown[first_read[param_order]]]
-    known = set(param_ids.tolist())
-    extra = [root for root in dict.fromkeys(roots) if id(root) not in known and births.index(_ids([root]))[0] < 0]
+    unknown_values = [read_values[k] for k in unknown.tolist()]
+    params = list(dict.fromkeys(unknown_values))
+    number_of = dict(zip(params, range(len(params))))
+    param_of_read = np.fromiter(map(number_of.__getitem__, unknown_values), dtype=np.int64, count=len(unknown))
+    first_read = np.unique(param_of_read, return_index=True)[1]
+    param_readers = reader[unknown[first_read]]
+    extra = [root for root in dict.fromkeys(roots) if root not in number_of and root not in birth_of]
     for value in params + extra:
         if value.inputs:
             raise TraceError(
@@ -244,9 +247,7 @@ def _build_tape(roots: list[Value], recording: _Recording, n_inputs: int) -> Tap
     param_slots = np.concatenate([param_slots, np.arange(size - len(extra), size)]).astype(np.int64)
     params += extra
     read_slots = born_slots[read_birth]
-    rank_of_param = np.empty_like(param_order)
-    rank_of_param[param_order] = np.arange(len(param_order))
-    read_slots[unknown] = param_slots[rank_of_param[param_of_read.ravel()]]
+    read_slots[unknown] = param_slots[param_of_read]
 
     ops_of = list(map(_OP_OF, born))
     ops = [op for op in dict.fromkeys(ops_of) if op is not None]  # in order of first use
@@ -268,42 +269,23 @@ def _build_tape(roots: list[Value], recording: _Recording, n_inputs: int) -> Tap
     labels.update({slot: p.label or f"p{k}" for k, (slot, p) in enumerate(zip(param_slots.tolist(), params))})
     max_inputs = {}
     position = n_input_reads
-    for birth, xs in zip(max_births.tolist(), recording.detached.values()):
+    for birth, (_, xs) in zip(max_births.tolist(), recording.detached):
         max_inputs[int(born_slots[birth])] = read_slots[position:position + len(xs)].tolist()
         position += len(xs)
     kind[list(max_inputs)] = MAX
     redrawn = []
     for draw, constants in recording.redrawn:
-        slots = born_slots[births.index(_ids(constants))].tolist()
+        slots = born_slots[births(constants)].tolist()
         kind[slots] = REDRAWN
         redrawn.append((draw, slots))
     leaf_value = np.empty(size)
     leaf_value[born_slots] = np.fromiter(map(_DATA_SLOT.__get__, born), dtype=float, count=n_born)
     leaf_value[param_slots] = [_DATA_SLOT.__get__(p) for p in params]
-    slot_of_param = dict(zip(map(id, params), param_slots.tolist()))
-    root_slots = [slot_of_param[id(root)] if id(root) in slot_of_param else
-                  int(born_slots[births.index(_ids([root]))[0]]) for root in roots]
+    slot_of_param = dict(zip(params, param_slots.tolist()))
+    root_slots = [slot_of_param[root] if root in slot_of_param else int(born_slots[birth_of[root]])
+                  for root in roots]
     return Tape(kind, op_index, in0, in1, leaf_value, ops, params, born_slots[:n_inputs], max_inputs,
                 redrawn, root_slots, labels)
-
-
-def _ids(values: Sequence[object]) -> np.ndarray:
-    return np.fromiter(map(id, values), dtype=np.int64, count=len(values))
-
-
-class _Births:
-    """Where each Value of a recording was made, found by its ``id`` in a sorted array."""
-
-    def __init__(self, ids: np.ndarray) -> None:
-        self.order = np.argsort(ids)
-        self.sorted_ids = ids[self.order]
-
-    def index(self, ids: np.ndarray) -> np.ndarray:
-        """The birth index (place in ``recording.born``) of each id, -1 if it was not made."""
-        if not len(self.sorted_ids):
-            return np.full(len(ids), -1, dtype=np.int64)
-        where = np.searchsorted(self.sorted_ids, ids).clip(max=len(self.sorted_ids) - 1)
-        return np.where(self.sorted_ids[where] == ids, self.order[where], -1)
 
 
 _INPUTS_OF = operator.attrgetter("inputs")
@@ -440,8 +422,9 @@ def trace(fn: Callable, static_argnums: Sequence[int] = ()) -> Traced:
       smaller last batch, other labels) records another tape, kept beside the first;
     * ``out.data`` is the value; ``out.backward()`` adds into ``p.grad`` of every
       parameter exactly what ``fn(*args).backward()`` adds, bit for bit (the tape sums
-      each gradient's terms in eager's order), accumulating the same way. Parameters changed in place between calls (``p.data -= lr * p.grad``)
-      are read at every replay; ``out.input_grads()`` gives d out/d input per float;
+      each gradient's terms in eager's order), accumulating the same way. Parameters
+      changed in place between calls (``p.data -= lr * p.grad``) are read at every
+      replay; ``out.input_grads()`` gives d out/d input per float;
     * errors are eager's: an op outside its domain on replay raises the eager error,
       naming the op and the value (``log(-1.0): log is defined only for x > 0``), never
       a nan; a gradient that would be inf raises backward's OverflowError.

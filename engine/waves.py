@@ -13,7 +13,10 @@ input slots. ``compile`` then does two passes:
    All nodes of one depth and one op form a *wave*: one NumPy call computes all of
    them, because none needs another's output. The forward pass runs the waves in
    order; backward runs them in reverse, as one ``contribution = local_grad * grad_out``
-   per wave and input.
+   per wave and input. A wave uses its op's array form only where that rounds exactly
+   as the scalar form (+, -, *, /, sqrt, comparisons); exp, log, tanh, pow and custom ops
+   run their scalar form per element, since NumPy's may differ from the C library's in
+   the last bit. So every value is eager's, bit for bit.
 
 **Gradients in eager's order.** Eager ``backward()`` visits the nodes in reverse
 ``topological_order(root)`` and, for each, adds ``local_grad * grad`` into each input's
@@ -129,10 +132,10 @@ class Tape:
         self.depth = np.array(depth, dtype=np.int64)
 
         # a wave: the nodes of one depth and one group (an op code; a sum or a max of n inputs)
-        group = op_index[computed].astype(np.int64)
-        n_reads = np.array([len(reads.get(node, ())) for node in computed.tolist()], dtype=np.int64) \
-            if reads else np.zeros(len(computed), dtype=np.int64)
-        group = np.where(n_reads > 0, len(self.ops) + 2 * n_reads + (kind[computed] == MAX), group)
+        n_reads = np.zeros(self.size, dtype=np.int64)
+        n_reads[list(reads)] = [len(inputs) for inputs in reads.values()]
+        n_reads = n_reads[computed]
+        group = np.where(n_reads > 0, len(self.ops) + 2 * n_reads + (kind[computed] == MAX), op_index[computed])
         by_wave = np.lexsort((computed, group, self.depth[computed]))
         nodes, wave_depth, group = computed[by_wave], self.depth[computed][by_wave], group[by_wave]
         starts = np.flatnonzero(np.diff(wave_depth, prepend=-1) | np.diff(group, prepend=-1))
@@ -170,9 +173,10 @@ class Tape:
         members = np.concatenate([absorbed, heads])  # each chain's adds, in the order they were made
         members = members[np.lexsort((members, last[members]))]
         firsts = np.flatnonzero(np.diff(last[members], prepend=-1))
-        terms = np.insert(in1[members], firsts, in0[members[firsts]])
-        bounds = (firsts + np.arange(len(firsts)))[1:]
-        return dict(zip(last[members[firsts]].tolist(), (t.tolist() for t in np.split(terms, bounds))))
+        terms = np.insert(in1[members], firsts, in0[members[firsts]]).tolist()
+        bounds = (firsts + np.arange(len(firsts))).tolist() + [len(terms)]
+        return {head: terms[start:end] for head, start, end in
+                zip(last[members[firsts]].tolist(), bounds[:-1], bounds[1:])}
 
     def node_inputs(self, node: int) -> list[int]:
         """The slots a node reads: a sum's terms, a max's arguments, an op's inputs."""
@@ -203,19 +207,25 @@ class Tape:
         state = bytearray(self.size)  # 0: not met, 1: its inputs are being walked, 2: placed
         order: list[int] = []
         stack = [root]
+        pop, push, place = stack.pop, stack.append, order.append  # (the loop runs per node)
         while stack:
-            node = stack.pop()
+            node = pop()
             if state[node] == 0:  # first visit: walk the inputs (last pushed is walked first)
+                first = in0[node]
+                if first < 0:  # a leaf: nothing to walk, placed at once
+                    state[node] = 2
+                    place(node)
+                    continue
                 state[node] = 1
-                stack.append(node)
-                second, first = in1[node], in0[node]
+                push(node)
+                second = in1[node]
                 if second >= 0 and state[second] == 0:
-                    stack.append(second)
-                if first >= 0 and state[first] == 0:
-                    stack.append(first)
+                    push(second)
+                if state[first] == 0:
+                    push(first)
             elif state[node] == 1:  # second visit: all of its inputs are placed
                 state[node] = 2
-                order.append(node)
+                place(node)
         return order
 
     def plan(self, root: int) -> GradientPlan:
@@ -241,7 +251,8 @@ class Tape:
         child = np.concatenate([self.in0[op_nodes], self.in1[binary]])
         keep = (position[parent] >= 0) & ~self.absorbed[child]  # an absorbed add has no gradient of its own
         parent, index, child = parent[keep], index[keep], child[keep]
-        by_eager_order = np.lexsort((index, -position[parent], child))
+        # by child, then the parent's place in reversed eager order, then the input index
+        by_eager_order = np.argsort((child * (self.size + 1) + (self.size - position[parent])) * 2 + index)
         parent, index, child = parent[by_eager_order], index[by_eager_order], child[by_eager_order]
         degree = np.bincount(child, minlength=self.size)
         first_edge = np.concatenate([[0], np.cumsum(degree)[:-1]])
@@ -491,10 +502,10 @@ def _apply(op: Op, xs: np.ndarray, values: np.ndarray) -> tuple[np.ndarray, tupl
         return out, tuple(op.array_local_grads(*xs, out))
     rows = xs.tolist()
     try:
-        out = list(map(op.forward, *rows))
-        local_grads = list(map(op.local_grads, *rows, out))
-        out_array = np.array(out, dtype=float)
-        grads_array = np.array(local_grads, dtype=float).reshape(len(out), op.arity)
+        numbers = list(map(op.forward, *rows))
+        local_grads = list(map(op.local_grads, *rows, numbers))
+        out_array = np.array(numbers, dtype=float)
+        grads_array = np.array(local_grads, dtype=float).reshape(len(numbers), op.arity)
     except Exception:  # noqa: BLE001 - the eager engine re-raises it with its own message
         raise ReplayRefused(values) from None
     return out_array, tuple(grads_array.T)

@@ -15,7 +15,7 @@ from hypothesis import strategies as st
 
 import glassgrad.nn as nn
 import glassgrad.nn.keras as dl
-from glassgrad.engine import Value, trace
+from glassgrad.engine import Value, topological_order, trace
 from glassgrad.engine.tape import redrawn_constants
 from glassgrad.nn import MLP, softmax_cross_entropy
 from glassgrad.nn.losses import labels_as_inputs
@@ -100,6 +100,31 @@ def test_closed_over_parameters_get_eager_gradients_bit_for_bit_added_to_their_o
         p.grad = old_grad
     _run_on(program, eager_params).backward()
     assert bits(p.grad for p in params) == bits(p.grad for p in eager_params), str(program)
+
+
+@settings(max_examples=60, deadline=None)
+@given(program=st.one_of(reusing_programs(), programs()))
+def test_the_tapes_walk_of_its_arrays_is_eagers_topological_order(program):
+    traced = trace(lambda xs: _run_on(program, xs))
+    traced(list(program.leaves))
+    tape = traced.last_tape
+    nodes = tape.rebuild(tape.last_run.values)  # the same graph as Values, one per slot
+    slot_of = {id(node): slot for slot, node in enumerate(nodes)}
+    root = tape.roots[0]
+    assert [slot_of[id(node)] for node in topological_order(nodes[root])] == tape.eager_order(root)
+
+
+def test_the_walk_of_an_mlp_with_softmax_and_fused_sums_is_eagers_topological_order():
+    model = MLP(3, [4, 3], seed=1)
+    form = labels_as_inputs(softmax_cross_entropy)
+    traced = trace(lambda rows, one_hots: form.loss([model(x) for x in rows], one_hots))
+    traced([[0.5, -1.0, 2.0], [1.5, 0.2, -0.3]], form.encode([2, 0]))
+    tape = traced.last_tape
+    assert tape.sum_terms and tape.max_inputs  # fused sums, and a detached max (a leaf for eager)
+    nodes = tape.rebuild(tape.last_run.values)
+    slot_of = {id(node): slot for slot, node in enumerate(nodes)}
+    root = tape.roots[0]
+    assert [slot_of[id(node)] for node in topological_order(nodes[root])] == tape.eager_order(root)
 
 
 def test_one_input_read_by_many_neurons_across_waves_gets_eagers_gradient_where_wave_order_did_not():
