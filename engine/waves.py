@@ -490,7 +490,8 @@ _ROUNDED_AS_SCALARS = frozenset(ops.BUILTIN_OPS[name] for name in
 def _rounds_as_scalars(op: Op) -> bool:
     if op in _ROUNDED_AS_SCALARS:
         return True
-    return op.name == "leaky_relu" and op is ops.leaky_relu(op.params[0])  # x or slope * x
+    is_leaky_relu = op.name == ops.LEAKY_RELU.name and len(op.params) == 1
+    return is_leaky_relu and op is ops.leaky_relu(op.params[0])  # x, or slope * x: one rounding
 
 
 def _apply(op: Op, xs: np.ndarray, values: np.ndarray) -> tuple[np.ndarray, tuple]:

@@ -27,10 +27,8 @@ def bits(numbers) -> list[str]:
 
 
 def _run_on(program: Program, xs: list) -> Value:
-    nodes = list(xs)
-    for step in program.steps:
-        nodes.append(glassgrad_apply(step.op_id, [nodes[a] if isinstance(a, int) else a for a in step.args]))
-    return nodes[-1]
+    """The program on leaves given as they are (fresh Values, a recording's leaves, parameters)."""
+    return Program(tuple(xs), program.steps).run(lambda leaf: leaf, glassgrad_apply)[1]
 
 
 def _eager(program: Program, numbers: list[float]) -> tuple[float, list[float]] | None:
