@@ -19,6 +19,8 @@ Library code that needs a number says so with the helpers below, which the tape 
 from __future__ import annotations
 
 import collections
+import itertools
+import operator
 import sys
 from dataclasses import dataclass
 from typing import Any, Callable, Sequence
@@ -26,6 +28,7 @@ from typing import Any, Callable, Sequence
 import numpy as np
 
 from . import waves
+from .ops import Op
 from .value import Value
 from .waves import CONST, INPUT, MAX, OP, PARAM, REDRAWN, ReplayRefused, Tape
 
@@ -46,7 +49,7 @@ class _Recording:
     def __init__(self) -> None:
         self.born: list[Value] = []        # every Value made, in creation order
         self.hazard: str | None = None     # the first read or write of a number outside the engine
-        self.detached: dict[int, list[Value]] = {}   # id(max Value) -> the Values it is the max of
+        self.detached: list[tuple[Value, list[Value]]] = []  # (a max Value, the Values it is the max of)
         self.redrawn: list[tuple[Callable[[], list[float]], list[Value]]] = []
         self.guards: list[tuple[Callable[[], object], object]] = []
 
@@ -54,27 +57,34 @@ class _Recording:
 _ACTIVE: list[_Recording] = []  # the recording in progress (at most one)
 _DATA_SLOT = Value.__dict__["data"]  # the slot descriptor of Value.data
 _ENGINE_NAMESPACES: set[int] = set()  # the globals of every engine module, by id (see _record)
+_VALUE_GLOBALS = sys.modules[Value.__module__].__dict__  # engine.value: by far the most frequent caller
+_get_number, _set_number, _caller = _DATA_SLOT.__get__, _DATA_SLOT.__set__, sys._getframe
 
 
 class _WatchedData:
     """Stands in for the slot ``Value.data`` during a recording only (eager mode never
-    pays for it): engine code passes freely, anything else is noted as a hazard."""
+    pays for it): engine code passes freely, anything else is noted as a hazard.
+    (It runs for every number the recording reads or sets, so the test for engine code
+    looks at engine.value first.)"""
+
+    def __init__(self, born: list[Value]) -> None:
+        self.note_birth = born.append
 
     def __get__(self, node: Value | None, owner: type | None = None) -> Any:
         if node is None:
             return _DATA_SLOT
-        caller = sys._getframe(1)
-        if id(caller.f_globals) not in _ENGINE_NAMESPACES:
-            _note_hazard(caller, f"reads {_DATA_SLOT.__get__(node)!r}, the number of a Value (.data)")
-        return _DATA_SLOT.__get__(node)
+        namespace = _caller(1).f_globals
+        if namespace is not _VALUE_GLOBALS and id(namespace) not in _ENGINE_NAMESPACES:
+            _note_hazard(_caller(1), f"reads {_get_number(node)!r}, the number of a Value (.data)")
+        return _get_number(node)
 
     def __set__(self, node: Value, number: float) -> None:
-        caller = sys._getframe(1)
-        if id(caller.f_globals) in _ENGINE_NAMESPACES:
-            _ACTIVE[0].born.append(node)  # the engine only sets the number of a new Value
+        namespace = _caller(1).f_globals
+        if namespace is _VALUE_GLOBALS or id(namespace) in _ENGINE_NAMESPACES:
+            self.note_birth(node)  # the engine only sets the number of a new Value
         else:
-            _note_hazard(caller, f"sets the number of a Value (.data = {number!r})")
-        _DATA_SLOT.__set__(node, number)
+            _note_hazard(_caller(1), f"sets the number of a Value (.data = {number!r})")
+        _set_number(node, number)
 
 
 def _note_hazard(frame: Any, what: str) -> None:
@@ -92,7 +102,7 @@ def _record(fn: Callable, structured_args: list, static_argnums: frozenset) -> t
     _ENGINE_NAMESPACES.update(id(vars(module)) for name, module in list(sys.modules.items())
                               if name.startswith("glassgrad.engine") and module is not None)
     _ACTIVE.append(recording)
-    type.__setattr__(Value, "data", _WatchedData())
+    type.__setattr__(Value, "data", _WatchedData(recording.born))
     try:
         leaves_args = [arg if k in static_argnums else _make_leaves(arg)
                        for k, arg in enumerate(structured_args)]
@@ -115,7 +125,7 @@ def detached_max(xs: Sequence[Value | float]) -> Value:
     """
     shift = Value(max(x.data if isinstance(x, Value) else float(x) for x in xs))
     if _ACTIVE:
-        _ACTIVE[0].detached[id(shift)] = [x if isinstance(x, Value) else Value(x) for x in xs]
+        _ACTIVE[0].detached.append((shift, [x if isinstance(x, Value) else Value(x) for x in xs]))
     return shift
 
 
@@ -189,71 +199,97 @@ def _frozen(arg: object) -> object:
 
 
 def _build_tape(roots: list[Value], recording: _Recording, n_inputs: int) -> Tape:
-    """Number the recording's Values in one pass and write them into a ``Tape``.
+    """Number the recording's Values and write them into a ``Tape``, with NumPy doing the
+    per-node work (``map`` over the Values gathers their inputs, ops and numbers).
 
     The inputs come first, then every Value in the order it was made; a parameter (a
     leaf from before the call) is numbered just before the first node that reads it."""
-    order: list[Value] = recording.born[:n_inputs]
-    kind = [INPUT] * n_inputs
-    op_index, in0, in1 = [-1] * n_inputs, [-1] * n_inputs, [-1] * n_inputs
-    slot_of = {id(v): k for k, v in enumerate(order)}
+    born = recording.born
+    n_born = len(born)
+    birth_of = dict(zip(born, range(n_born)))  # a Value hashes by identity
+
+    def births(values: Sequence[Value]) -> np.ndarray:  # where each was made; -1: before the call
+        return np.fromiter(map(birth_of.get, values, itertools.repeat(-1)), dtype=np.int64, count=len(values))
+    inputs_of = list(map(_INPUTS_OF, born))
+    arity = np.fromiter(map(len, inputs_of), dtype=np.int64, count=n_born)
+    # Every read of a Value: each node's inputs in order, then the Values of each detached max.
+    read_values = list(itertools.chain.from_iterable(inputs_of))
+    n_input_reads = len(read_values)
+    readers = [np.repeat(np.arange(n_born), arity)]
+    max_births = births([shift for shift, _ in recording.detached])
+    for birth, (_, xs) in zip(max_births.tolist(), recording.detached):
+        read_values += xs
+        readers.append(np.full(len(xs), birth))
+    reader = np.concatenate(readers)
+    read_birth = births(read_values)
+
+    # Reads of Values from before the call: parameters, in the order they are first read
+    # (a node's inputs before the Values of its max)
+    unknown = np.flatnonzero(read_birth < 0)
+    unknown = unknown[np.argsort(reader[unknown], kind="stable")]
+    unknown_values = [read_values[k] for k in unknown.tolist()]
+    params = list(dict.fromkeys(unknown_values))
+    number_of = dict(zip(params, range(len(params))))
+    param_of_read = np.fromiter(map(number_of.__getitem__, unknown_values), dtype=np.int64, count=len(unknown))
+    first_read = np.unique(param_of_read, return_index=True)[1]
+    param_readers = reader[unknown[first_read]]
+    extra = [root for root in dict.fromkeys(roots) if root not in number_of and root not in birth_of]
+    for value in params + extra:
+        if value.inputs:
+            raise TraceError(
+                f"trace: fn uses {value!r}, a result computed before the call; a tape "
+                "reads only leaf Values (parameters) from outside, so compute it inside fn")
+    # The k-th parameter goes just before its first reader: after k parameters and the Values
+    # made before its reader. A root that is neither made nor read in the call goes last.
+    param_slots = param_readers + np.arange(len(params))
+    born_slots = np.arange(n_born) + np.searchsorted(param_readers, np.arange(n_born), side="right")
+    size = n_born + len(params) + len(extra)
+    param_slots = np.concatenate([param_slots, np.arange(size - len(extra), size)]).astype(np.int64)
+    params += extra
+    read_slots = born_slots[read_birth]
+    read_slots[unknown] = param_slots[param_of_read]
+
+    ops_of = list(map(_OP_OF, born))
+    ops = [op for op in dict.fromkeys(ops_of) if op is not None]  # in order of first use
+    code_of: dict[Op | None, int] = {op: k for k, op in enumerate(ops)}
+    code_of[None] = -1
+    codes = np.fromiter(map(code_of.__getitem__, ops_of), dtype=np.int32, count=n_born)
+    kind = np.full(size, PARAM, dtype=np.int8)
+    kind[born_slots] = np.where(codes >= 0, OP, CONST)
+    kind[born_slots[:n_inputs]] = INPUT
+    op_index = np.full(size, -1, dtype=np.int32)
+    op_index[born_slots] = codes
+    in0, in1 = np.full(size, -1, dtype=np.int64), np.full(size, -1, dtype=np.int64)
+    first_input = np.cumsum(arity) - arity
+    has_one, has_two = arity >= 1, arity == 2
+    in0[born_slots[has_one]] = read_slots[first_input[has_one]]
+    in1[born_slots[has_two]] = read_slots[first_input[has_two] + 1]
+
     labels = {k: f"x[{k}]" for k in range(n_inputs)}
-    params: list[Value] = []
-    ops: list = []
-    op_code: dict[int, int] = {}
-    detached = recording.detached
-
-    def slot(value: Value) -> int:
-        found = slot_of.get(id(value))
-        if found is None:  # a Value from before the call: a parameter
-            if value.inputs:
-                raise TraceError(
-                    f"trace: fn uses {value!r}, a result computed before the call; a tape "
-                    "reads only leaf Values (parameters) from outside, so compute it inside fn")
-            found = slot_of[id(value)] = len(order)
-            labels[found] = value.label or f"p{len(params)}"
-            order.append(value)
-            params.append(value)
-            kind.append(PARAM)
-            op_index.append(-1)
-            in0.append(-1)
-            in1.append(-1)
-        return found
-
-    for node in recording.born[n_inputs:]:
-        inputs = [slot(x) for x in node.inputs]
-        for x in detached.get(id(node), ()):
-            slot(x)
-        slot_of[id(node)] = len(order)
-        order.append(node)
-        op = node.op
-        if op is None:
-            kind.append(CONST)
-            op_index.append(-1)
-            in0.append(-1)
-            in1.append(-1)
-            continue
-        code = op_code.get(id(op))
-        if code is None:
-            code = op_code[id(op)] = len(ops)
-            ops.append(op)
-        kind.append(OP)
-        op_index.append(code)
-        in0.append(inputs[0])
-        in1.append(inputs[1] if len(inputs) == 2 else -1)
-    root_slots = [slot(root) for root in roots]
-    kind_array = np.array(kind, dtype=np.int8)
-    max_inputs = {slot_of[i]: [slot_of[id(x)] for x in xs] for i, xs in detached.items() if i in slot_of}
-    kind_array[list(max_inputs)] = MAX
+    labels.update({slot: p.label or f"p{k}" for k, (slot, p) in enumerate(zip(param_slots.tolist(), params))})
+    max_inputs = {}
+    position = n_input_reads
+    for birth, (_, xs) in zip(max_births.tolist(), recording.detached):
+        max_inputs[int(born_slots[birth])] = read_slots[position:position + len(xs)].tolist()
+        position += len(xs)
+    kind[list(max_inputs)] = MAX
     redrawn = []
     for draw, constants in recording.redrawn:
-        slots = [slot_of[id(c)] for c in constants]
-        kind_array[slots] = REDRAWN
+        slots = born_slots[births(constants)].tolist()
+        kind[slots] = REDRAWN
         redrawn.append((draw, slots))
-    leaf_value = np.fromiter((_DATA_SLOT.__get__(v) for v in order), dtype=float, count=len(order))
-    return Tape(kind_array, np.array(op_index, dtype=np.int32), np.array(in0, dtype=np.int64),
-                np.array(in1, dtype=np.int64), leaf_value, ops, params, np.arange(n_inputs),
-                max_inputs, redrawn, root_slots, labels)
+    leaf_value = np.empty(size)
+    leaf_value[born_slots] = np.fromiter(map(_DATA_SLOT.__get__, born), dtype=float, count=n_born)
+    leaf_value[param_slots] = [_DATA_SLOT.__get__(p) for p in params]
+    slot_of_param = dict(zip(params, param_slots.tolist()))
+    root_slots = [slot_of_param[root] if root in slot_of_param else int(born_slots[birth_of[root]])
+                  for root in roots]
+    return Tape(kind, op_index, in0, in1, leaf_value, ops, params, born_slots[:n_inputs], max_inputs,
+                redrawn, root_slots, labels)
+
+
+_INPUTS_OF = operator.attrgetter("inputs")
+_OP_OF = operator.attrgetter("op")
 
 
 # ------------------------------------------------------------------ the results
@@ -385,10 +421,10 @@ def trace(fn: Callable, static_argnums: Sequence[int] = ()) -> Traced:
       with the same structure replay that tape on the new floats; a new structure (a
       smaller last batch, other labels) records another tape, kept beside the first;
     * ``out.data`` is the value; ``out.backward()`` adds into ``p.grad`` of every
-      parameter exactly what ``fn(*args).backward()`` adds (within rounding: the tape
-      sums in another order, so results agree to about 1e-15 relative), accumulating
-      the same way. Parameters changed in place between calls (``p.data -= lr * p.grad``)
-      are read at every replay; ``out.input_grads()`` gives d out/d input per float;
+      parameter exactly what ``fn(*args).backward()`` adds, bit for bit (the tape sums
+      each gradient's terms in eager's order), accumulating the same way. Parameters
+      changed in place between calls (``p.data -= lr * p.grad``) are read at every
+      replay; ``out.input_grads()`` gives d out/d input per float;
     * errors are eager's: an op outside its domain on replay raises the eager error,
       naming the op and the value (``log(-1.0): log is defined only for x > 0``), never
       a nan; a gradient that would be inf raises backward's OverflowError.
@@ -411,11 +447,7 @@ def trace(fn: Callable, static_argnums: Sequence[int] = ()) -> Traced:
     * other Python state ``fn`` closes over (a plain float, a list's length) is baked
       into the tape as it was at the first call: pass it as an argument instead;
     * ``fn`` may not use a Value computed before the call (only leaves), and recording
-      is not thread-safe;
-    * a gradient is summed from the same terms as in eager mode, but a wave at a time
-      rather than node by node: where terms cancel (``p/p + p`` at a tiny ``p`` sums
-      ``1/p - 1/p + 1``) the two agree to rounding on the scale of the terms, not of
-      their sum (tests/test_tape.py checks 1e-12 of that scale on random graphs).
+      is not thread-safe.
     """
     if not callable(fn):
         raise TypeError(f"trace: fn must be callable, got {fn!r}")

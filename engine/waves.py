@@ -12,9 +12,21 @@ input slots. ``compile`` then does two passes:
 2. **waves**: a node's depth is 1 + the largest depth of its inputs (leaves are 0).
    All nodes of one depth and one op form a *wave*: one NumPy call computes all of
    them, because none needs another's output. The forward pass runs the waves in
-   order; backward runs them in reverse, as one ``grad_in += local_grad * grad_out``
-   per wave. Inputs that repeat within a wave (one x read by 128 neurons) are summed
-   with ``np.bincount`` over precomputed positions, not with the slow ``np.add.at``.
+   order; backward runs them in reverse, as one ``contribution = local_grad * grad_out``
+   per wave and input. A wave uses its op's array form only where that rounds exactly
+   as the scalar form (+, -, *, /, sqrt, comparisons); exp, log, tanh, pow and custom ops
+   run their scalar form per element, since NumPy's may differ from the C library's in
+   the last bit. So every value is eager's, bit for bit.
+
+**Gradients in eager's order.** Eager ``backward()`` visits the nodes in reverse
+``topological_order(root)`` and, for each, adds ``local_grad * grad`` into each input's
+``grad`` in argument order, starting from 0.0. Floating-point addition is not
+associative, so the tape adds the very same contributions in the very same order: each
+edge (node, input) of the graph has a cell in an *edge buffer*, numbered so that a node's
+incoming edges sit in eager's order (``Tape.plan``). A wave writes its contributions
+into their cells; a node's gradient is read, just before its wave needs it (leaves at
+the end), as ``0.0 + e_1 + e_2 + ...``, one vector add per incoming edge for all nodes of
+the same in-degree at once. So every gradient is eager's float, bit for bit.
 
 Everything that can go wrong in a replay falls back to the eager engine: the tape
 rebuilds the Value graph of this call (``rebuild``) and lets it raise its own error.
@@ -26,6 +38,7 @@ from typing import Callable
 
 import numpy as np
 
+from . import ops
 from .ops import ADD, Op
 from .value import Value, run_backward
 
@@ -43,8 +56,16 @@ class Wave:
     op: Op | None        # the op of an "op" wave
     out: np.ndarray      # (m,) slots written
     inputs: np.ndarray   # (arity, m) slots read: row r is input r of every node
-    unique: np.ndarray   # the distinct slots of inputs.ravel() ...
-    where: np.ndarray | None  # ... and where each entry goes (None: no slot repeats)
+
+
+@dataclass
+class GradientPlan:
+    """Where one root's backward keeps each contribution, so that every node's gradient is
+    summed in eager's order (see ``Tape.plan``)."""
+
+    n_edges: int         # cells of the edge buffer; one more cell takes what no node reads
+    writes: list         # per wave: the cells its contributions go to (rows like wave.inputs)
+    reads: list          # per wave, then the leaves last: (nodes, first cell, in-degree) groups
 
 
 class ReplayRefused(Exception):
@@ -93,34 +114,69 @@ class Tape:
         uses = np.bincount(np.concatenate([in0[in0 >= 0], in1[in1 >= 0], self.roots,
                                            *map(np.asarray, self.max_inputs.values())]),
                            minlength=self.size)
-        add_code = self.ops.index(ADD) if ADD in self.ops else -1
-        is_add = (kind == OP) & (op_index == add_code)
-        self.sum_terms: dict[int, list[int]] = {}
-        self.fused_into: dict[int, int] = {}  # an add absorbed into the add that reads it
-        for node in np.flatnonzero(is_add).tolist():
-            left = int(in0[node])
-            if is_add[left] and uses[left] == 1:  # only the left operand: keeps the order of sums
-                self.sum_terms[node] = self.sum_terms.pop(left, [int(in0[left]), int(in1[left])]) \
-                    + [int(in1[node])]
-                self.fused_into[left] = node
+        self.sum_terms: dict[int, list[int]] = self._fuse_sums(uses)
+        computed = np.flatnonzero(((kind == OP) & ~self.absorbed) | (kind == MAX))
 
+        # depth = 1 + the largest depth of a node's inputs: one walk in slot order (a node's
+        # inputs always come before it), the only loop over nodes in compiling
         depth = [0] * self.size
-        groups: dict[tuple, list[int]] = {}
-        for node in np.flatnonzero((kind == OP) | (kind == MAX)).tolist():
-            if node in self.fused_into:
-                continue
-            inputs = self.node_inputs(node)
-            depth[node] = 1 + max(depth[i] for i in inputs)
-            if node in self.sum_terms:
-                key = (int(depth[node]), "sum", len(inputs))
-            elif kind[node] == MAX:
-                key = (int(depth[node]), "max", len(inputs))
+        in0_list, in1_list = in0.tolist(), in1.tolist()
+        reads = {**self.sum_terms, **self.max_inputs}
+        for node in computed.tolist():
+            inputs = reads.get(node)
+            if inputs is None:
+                first, second = depth[in0_list[node]], depth[in1_list[node]] if in1_list[node] >= 0 else 0
+                depth[node] = 1 + (first if first > second else second)
             else:
-                key = (int(depth[node]), "op", int(op_index[node]))
-            groups.setdefault(key, []).append(node)
+                depth[node] = 1 + max(map(depth.__getitem__, inputs))
         self.depth = np.array(depth, dtype=np.int64)
-        self.waves = [self._wave(key, nodes) for key, nodes in
-                      sorted(groups.items(), key=lambda item: (item[0][0], item[1][0]))]
+
+        # a wave: the nodes of one depth and one group (an op code; a sum or a max of n inputs)
+        n_reads = np.zeros(self.size, dtype=np.int64)
+        n_reads[list(reads)] = [len(inputs) for inputs in reads.values()]
+        n_reads = n_reads[computed]
+        group = np.where(n_reads > 0, len(self.ops) + 2 * n_reads + (kind[computed] == MAX), op_index[computed])
+        by_wave = np.lexsort((computed, group, self.depth[computed]))
+        nodes, wave_depth, group = computed[by_wave], self.depth[computed][by_wave], group[by_wave]
+        starts = np.flatnonzero(np.diff(wave_depth, prepend=-1) | np.diff(group, prepend=-1))
+        ends = np.append(starts[1:], len(nodes))
+        in_order = sorted(range(len(starts)), key=lambda k: (int(wave_depth[starts[k]]), int(nodes[starts[k]])))
+        self.waves = [self._wave(int(wave_depth[starts[k]]), nodes[starts[k]:ends[k]]) for k in in_order]
+        self.plans: dict[int, GradientPlan] = {}  # root -> its backward's plan, made on first use
+
+    def _fuse_sums(self, uses: np.ndarray) -> dict[int, list[int]]:
+        """Find every chain of adds that fuses into one sum; its terms, by the chain's last add.
+
+        An add is *absorbed* into the add that reads it if that add reads it as its left
+        operand and nothing else reads it (so its own number is needed nowhere else). The
+        terms of the chain ending at add ``s`` are the first add's two inputs, then input 1
+        of every later add, in order: exactly the order the chain added them in."""
+        kind, in0, in1 = self.kind, self.in0, self.in1
+        add_code = self.ops.index(ADD) if ADD in self.ops else -1
+        is_add = (kind == OP) & (self.op_index == add_code)
+        adds = np.flatnonzero(is_add)
+        left = in0[adds]
+        absorbing = is_add[left] & (uses[left] == 1)  # only the left operand: keeps the order of sums
+        absorbed, reader = left[absorbing], adds[absorbing]
+        self.absorbed = np.zeros(self.size, dtype=bool)
+        self.absorbed[absorbed] = True
+        self.fused_into: dict[int, int] = dict(zip(absorbed.tolist(), reader.tolist()))
+        # the chain's last add, for every absorbed add: follow the readers, doubling the stride
+        last = np.arange(self.size)
+        last[absorbed] = reader
+        while True:
+            further = last[last[absorbed]]
+            if np.array_equal(further, last[absorbed]):
+                break
+            last[absorbed] = further
+        heads = np.unique(reader[~self.absorbed[reader]])
+        members = np.concatenate([absorbed, heads])  # each chain's adds, in the order they were made
+        members = members[np.lexsort((members, last[members]))]
+        firsts = np.flatnonzero(np.diff(last[members], prepend=-1))
+        terms = np.insert(in1[members], firsts, in0[members[firsts]]).tolist()
+        bounds = (firsts + np.arange(len(firsts))).tolist() + [len(terms)]
+        return {head: terms[start:end] for head, start, end in
+                zip(last[members[firsts]].tolist(), bounds[:-1], bounds[1:])}
 
     def node_inputs(self, node: int) -> list[int]:
         """The slots a node reads: a sum's terms, a max's arguments, an op's inputs."""
@@ -130,19 +186,117 @@ class Tape:
             return self.max_inputs[node]
         return [int(self.in0[node])] + ([int(self.in1[node])] if self.in1[node] >= 0 else [])
 
-    def _wave(self, key: tuple, nodes: list[int]) -> Wave:
-        depth, kind, which = key
-        if kind == "op":  # straight from the input columns
-            slots = np.array(nodes, dtype=np.int64)
-            rows = [self.in0[slots]] + ([self.in1[slots]] if self.ops[which].arity == 2 else [])
-            inputs = np.stack(rows)
-        else:
-            inputs = np.array([self.node_inputs(node) for node in nodes], dtype=np.int64).T.copy()
-        flat = inputs.ravel()
-        unique, where = np.unique(flat, return_inverse=True)
-        return Wave(depth, kind, self.ops[which] if kind == "op" else None,
-                    np.array(nodes, dtype=np.int64), inputs, unique,
-                    None if len(unique) == len(flat) else where.ravel())
+    def _wave(self, depth: int, nodes: np.ndarray) -> Wave:
+        first = int(nodes[0])
+        if first in self.sum_terms or self.kind[first] == MAX:
+            kind = "sum" if first in self.sum_terms else "max"
+            inputs = np.array([self.node_inputs(node) for node in nodes.tolist()], dtype=np.int64).T.copy()
+            return Wave(depth, kind, None, nodes, inputs)
+        op = self.ops[self.op_index[first]]  # straight from the input columns
+        inputs = np.stack([self.in0[nodes]] + ([self.in1[nodes]] if op.arity == 2 else []))
+        return Wave(depth, "op", op, nodes, inputs)
+
+    # ------------------------------------------------------- eager's order of sums
+
+    def eager_order(self, root: int) -> list[int]:
+        """The slots of ``root``'s graph in ``engine.value.topological_order(root)``'s order.
+
+        The same iterative depth-first walk, inputs in argument order, on the input
+        columns; a detached max is a leaf there (a constant Value), so it is one here."""
+        in0, in1 = self.in0.tolist(), self.in1.tolist()
+        state = bytearray(self.size)  # 0: not met, 1: its inputs are being walked, 2: placed
+        order: list[int] = []
+        stack = [root]
+        pop, push, place = stack.pop, stack.append, order.append  # (the loop runs per node)
+        while stack:
+            node = pop()
+            if state[node] == 0:  # first visit: walk the inputs (last pushed is walked first)
+                first = in0[node]
+                if first < 0:  # a leaf: nothing to walk, placed at once
+                    state[node] = 2
+                    place(node)
+                    continue
+                state[node] = 1
+                push(node)
+                second = in1[node]
+                if second >= 0 and state[second] == 0:
+                    push(second)
+                if state[first] == 0:
+                    push(first)
+            elif state[node] == 1:  # second visit: all of its inputs are placed
+                state[node] = 2
+                place(node)
+        return order
+
+    def plan(self, root: int) -> GradientPlan:
+        """Number the edge buffer's cells for ``root``'s backward (cached per root).
+
+        An edge is (node, input index) of an op node of ``root``'s graph; eager adds the
+        edges into a node in the order (node's place in reversed eager order, input index).
+        A fused sum keeps the edges of the adds it absorbed: its first two terms are the
+        first add's inputs 0 and 1, every later term input 1 of its own add.
+        Nodes whose gradients are read together (one wave's outputs, or the leaves) with
+        the same in-degree k form a group: k rows of cells, row r holding each node's
+        r-th edge, so reading them is k vector adds on one contiguous block.
+        """
+        if root in self.plans:
+            return self.plans[root]
+        position = np.full(self.size, -1, dtype=np.int64)
+        order = self.eager_order(root)
+        position[order] = np.arange(len(order))
+        op_nodes = np.flatnonzero(self.kind == OP)
+        binary = op_nodes[self.in1[op_nodes] >= 0]
+        parent = np.concatenate([op_nodes, binary])
+        index = np.concatenate([np.zeros(len(op_nodes), dtype=np.int64), np.ones(len(binary), dtype=np.int64)])
+        child = np.concatenate([self.in0[op_nodes], self.in1[binary]])
+        keep = (position[parent] >= 0) & ~self.absorbed[child]  # an absorbed add has no gradient of its own
+        parent, index, child = parent[keep], index[keep], child[keep]
+        # by child, then the parent's place in reversed eager order, then the input index
+        by_eager_order = np.argsort((child * (self.size + 1) + (self.size - position[parent])) * 2 + index)
+        parent, index, child = parent[by_eager_order], index[by_eager_order], child[by_eager_order]
+        degree = np.bincount(child, minlength=self.size)
+        first_edge = np.concatenate([[0], np.cumsum(degree)[:-1]])
+        rank = np.arange(len(child)) - first_edge[child]  # 0 for a node's first edge in eager order
+
+        phase = np.full(self.size, len(self.waves), dtype=np.int64)  # the leaves are read last
+        for k, wave in enumerate(self.waves):
+            if wave.kind != "max":  # a detached max is a leaf of eager's graph
+                phase[wave.out] = k
+        read = np.flatnonzero(degree > 0)
+        read = read[np.lexsort((read, degree[read], phase[read]))]
+        starts = np.flatnonzero(np.diff(phase[read], prepend=-1) | np.diff(degree[read], prepend=-1))
+        counts = np.diff(np.append(starts, len(read)))
+        sizes = counts * degree[read[starts]]
+        offsets = np.concatenate([[0], np.cumsum(sizes)[:-1]])
+        group = np.repeat(np.arange(len(starts)), counts)
+        group_of = np.zeros(self.size, dtype=np.int64)
+        column_of = np.zeros(self.size, dtype=np.int64)
+        group_of[read] = group
+        column_of[read] = np.arange(len(read)) - starts[group]
+        n_edges = len(child)
+        cell = np.full((self.size, 2), n_edges, dtype=np.int64)  # n_edges: the cell nobody reads
+        cell[parent, index] = (offsets[group_of[child]] + rank * counts[group_of[child]]
+                               + column_of[child])
+
+        reads: list[list] = [[] for _ in range(len(self.waves) + 1)]
+        for start, count, offset in zip(starts.tolist(), counts.tolist(), offsets.tolist()):
+            nodes = read[start:start + count]
+            reads[int(phase[nodes[0]])].append((nodes, offset, int(degree[nodes[0]])))
+        writes = [self._write_cells(wave, cell) for wave in self.waves]
+        plan = self.plans[root] = GradientPlan(n_edges, writes, reads)
+        return plan
+
+    def _write_cells(self, wave: Wave, cell: np.ndarray) -> np.ndarray | None:
+        """The cells a wave's contributions go to, one row per input (or term)."""
+        if wave.kind == "max":
+            return None
+        if wave.kind == "op":
+            return cell[wave.out, :len(wave.inputs)].T.copy()
+        adds = [wave.out]  # a sum: walk its chain of adds back to the first one
+        for _ in range(len(wave.inputs) - 2):
+            adds.append(self.in0[adds[-1]])
+        adds.reverse()
+        return np.stack([cell[adds[0], 0]] + [cell[add, 1] for add in adds])
 
     # -------------------------------------------------------------------- replay
 
@@ -177,28 +331,30 @@ class Tape:
         return run
 
     def backward(self, run: Run, root: int) -> np.ndarray:
-        """d root / d node for every node, from the run's recorded local derivatives."""
+        """d root / d node for every node, from the run's recorded local derivatives, each
+        summed from its contributions in eager's order (see ``plan``)."""
+        plan = self.plan(root)
         grads = np.zeros(self.size)
         grads[root] = 1.0
+        edges = np.empty(plan.n_edges + 1)
         with np.errstate(all="ignore"):
-            for wave, local_grads, nonfinite in zip(reversed(self.waves), reversed(run.local_grads),
-                                                    reversed(run.nonfinite)):
-                if wave.kind == "max":
+            for k in range(len(self.waves) - 1, -1, -1):
+                wave, cells = self.waves[k], plan.writes[k]
+                if cells is None:
                     continue  # a detached max is a constant: no gradient flows through it
+                _read_gradients(plan.reads[k], edges, grads)
                 grad_out = grads[wave.out]
                 if wave.kind == "sum":
-                    flowing = np.tile(grad_out, len(wave.inputs))  # d sum / d term = 1
-                else:
-                    parts = [local_grad * grad_out for local_grad in local_grads]
+                    edges[cells] = grad_out  # d sum / d term = 1
+                    continue
+                nonfinite = run.nonfinite[k]
+                for row, local_grad in zip(cells, run.local_grads[k]):
+                    part = local_grad * grad_out
                     if nonfinite:  # eager skips a node whose gradient is 0, so 0 * inf adds nothing
-                        parts = [np.where(grad_out == 0.0, 0.0, part) for part in parts]
-                    flowing = np.concatenate([np.broadcast_to(p, grad_out.shape) for p in parts])
-                if wave.where is None:  # no slot repeats: a plain fancy-index add is exact
-                    grads[wave.inputs.ravel()] += flowing
-                else:
-                    grads[wave.unique] += np.bincount(wave.where, weights=flowing,
-                                                      minlength=len(wave.unique))
-        if not np.isfinite(grads).all():
+                        part = np.where(grad_out == 0.0, 0.0, part)
+                    edges[row] = part
+            _read_gradients(plan.reads[-1], edges, grads)
+        if not (np.isfinite(grads).all() and np.isfinite(edges[:plan.n_edges]).all()):
             raise ReplayRefused(run.values)
         run.grads = grads
         return grads
@@ -242,7 +398,10 @@ class Tape:
         arrays = [self.kind, self.op_index, self.in0, self.in1, self.leaf_value, self.depth,
                   self.input_slots, self.param_slots, self.const_slots]
         for wave in self.waves:
-            arrays += [wave.out, wave.inputs, wave.unique] + ([wave.where] if wave.where is not None else [])
+            arrays += [wave.out, wave.inputs]
+        for plan in self.plans.values():
+            arrays += [cells for cells in plan.writes if cells is not None]
+            arrays += [nodes for groups in plan.reads for nodes, _, _ in groups]
         if self.last_run is not None:
             arrays.append(self.last_run.values)
             arrays += [np.asarray(g) for grads in self.last_run.local_grads if grads for g in grads]
@@ -311,21 +470,46 @@ def _short(x: float) -> str:
     return f"{x:.6g}"
 
 
+def _read_gradients(groups: list, edges: np.ndarray, grads: np.ndarray) -> None:
+    """Each node's gradient as eager sums it: 0.0, plus its edges in order, one at a time."""
+    for nodes, offset, degree in groups:
+        block = edges[offset:offset + degree * len(nodes)].reshape(degree, len(nodes))
+        total = block[0] + 0.0  # eager's grad starts at 0.0 (and 0.0 + -0.0 is 0.0)
+        for row in block[1:]:
+            total += row
+        grads[nodes] = total
+
+
+# Ops whose array form rounds exactly as the scalar form: +, -, *, / and sqrt are correctly
+# rounded in IEEE arithmetic, and comparisons do not round. NumPy's exp, log, tanh, pow
+# may differ from the C library's in the last bit, so those run the scalar form per element.
+_ROUNDED_AS_SCALARS = frozenset(ops.BUILTIN_OPS[name] for name in
+                                ("add", "sub", "mul", "div", "max", "neg", "abs", "sqrt", "relu", "step"))
+
+
+def _rounds_as_scalars(op: Op) -> bool:
+    if op in _ROUNDED_AS_SCALARS:
+        return True
+    is_leaky_relu = op.name == ops.LEAKY_RELU.name and len(op.params) == 1
+    return is_leaky_relu and op is ops.leaky_relu(op.params[0])  # x, or slope * x: one rounding
+
+
 def _apply(op: Op, xs: np.ndarray, values: np.ndarray) -> tuple[np.ndarray, tuple]:
-    """One op on whole rows of inputs: its array form, or its scalar form element by element."""
-    if op.array_forward is not None:
+    """One op on whole rows of inputs: its array form where that gives the scalar form's
+    floats exactly, else its scalar form element by element (eager's numbers, bit for bit)."""
+    if op.array_forward is not None and _rounds_as_scalars(op):
         out = np.asarray(op.array_forward(*xs), dtype=float)
         assert op.array_local_grads is not None  # Op insists on both array forms, or neither
         return out, tuple(op.array_local_grads(*xs, out))
-    out = np.empty(xs.shape[1])
-    local_grads = np.empty(xs.shape)
-    for j, column in enumerate(xs.T.tolist()):
-        try:
-            out[j] = op.forward(*column)
-            local_grads[:, j] = op.local_grads(*column, out[j])
-        except Exception:  # noqa: BLE001 - the eager engine re-raises it with its own message
-            raise ReplayRefused(values) from None
-    return out, tuple(local_grads)
+    rows = xs.tolist()
+    try:
+        numbers = list(map(op.forward, *rows))
+        local_grads = list(map(op.local_grads, *rows, numbers))
+        out_array = np.array(numbers, dtype=float)
+        grads_array = np.array(local_grads, dtype=float).reshape(len(numbers), op.arity)
+    except Exception:  # noqa: BLE001 - the eager engine re-raises it with its own message
+        raise ReplayRefused(values) from None
+    return out_array, tuple(grads_array.T)
 
 
 def _checked_constants(numbers: list[float], expected: int) -> list[float]:

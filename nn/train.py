@@ -108,7 +108,7 @@ def fit(model: Module, X: Sequence[Sequence[float]], y: Sequence, *,
     lr_schedule  epoch (0, 1, ...) -> learning rate, set before each epoch, e.g.
                  ``lambda k: 1.0 - 0.9 * k / 100`` as in the classic demo.
     trace        True: every step replays a compiled tape (``glassgrad.engine.trace``):
-                 the eager numbers to rounding (the same history, tested to 1e-9), many
+                 exactly the eager numbers (the same history, bit for bit), many
                  times faster, one tape per batch size. False: the eager engine, a graph
                  of Values per step. None (the default): True for nn's own modules
                  trained with one of nn's losses, False for anything else (your own
