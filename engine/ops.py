@@ -10,10 +10,14 @@ An `Op` is two small functions and their formulas:
   docs, the renderer and the tests (which differentiate ``formula`` symbolically and
   compare);
 * ``array_forward`` and ``array_local_grads`` (optional): the same two rules on NumPy
-  arrays, one element per node, for the compiled tape (``engine.tape``). Where the
-  scalar form would raise, the array form gives nan or inf; the tape then re-runs the
-  scalar form, which raises the error. NumPy is imported inside these functions only:
-  the eager engine never needs it.
+  arrays, one element per node, for the compiled tape (``engine.tape``). They must give
+  the scalar form's floats *exactly*, so only ops built from IEEE's correctly rounded
+  steps (+, -, *, /, sqrt, comparisons) declare them; NumPy's exp, log, tanh and pow may
+  round differently from Python's math in the last bit, so those ops have none and the
+  tape runs their scalar form element by element. Where the scalar form would raise,
+  the array form gives nan or inf; the tape then re-runs the scalar form, which raises
+  the error. NumPy is imported inside these functions only: the eager engine never
+  needs it.
 
 Nothing else in glassgrad knows how to differentiate. ``Value.backward``, ``gradcheck``,
 the graph renderer and the backprop stepper all read these declarations, and a
@@ -67,8 +71,9 @@ class Op:
     the op, e.g. ``("tanh",)`` or ``("__add__", "__radd__")``), ``function`` (its name in
     expressions, "" for ops written as operators) and ``activation`` (usable as a
     neuron's activation). ``array_forward`` and ``array_local_grads`` are the same maths on
-    NumPy arrays, for the compiled tape (``engine.tape``); an op without them still works in
-    a traced program: the tape calls the scalar forms once per element.
+    NumPy arrays, for the compiled tape (``engine.tape``), and must give exactly the scalar
+    forms' floats (leave them out if unsure); an op without them still works in a traced
+    program: the tape calls the scalar forms once per element.
     """
 
     __slots__ = ("name", "forward", "local_grads", "formula", "derivatives", "symbol", "params",
@@ -209,26 +214,6 @@ def _np():
     return numpy
 
 
-def _array_pow(x, y):
-    np = _np()
-    # A negative base is refused whatever the exponent (see _pow): nan marks it.
-    return np.where(x < 0.0, np.nan, np.power(x, y))
-
-
-def _array_pow_local_grads(x, y, out):
-    np = _np()
-    d_dy = np.where(x > 0.0, out * np.log(np.where(x > 0.0, x, 1.0)), 0.0)
-    return _array_power_derivative(x, y), d_dy
-
-
-def _array_power_derivative(x, n):
-    """``_power_derivative`` on arrays: n * x**(n - 1), 0 where n == 0, inf at x == 0 with n < 1."""
-    np = _np()
-    slope = n * np.power(x, n - 1.0)  # overflows to +-inf with the right sign, as the scalar form
-    slope = np.where((x == 0.0) & (n < 1.0), np.inf, slope)
-    return np.where(n == 0.0, 0.0, slope)
-
-
 ADD = Op("add", _add, lambda x, y, out: (1.0, 1.0),
          formula="x + y", derivatives=("1", "1"), symbol="+", methods=("__add__", "__radd__"),
          array_forward=lambda x, y: x + y, array_local_grads=lambda x, y, out: (1.0, 1.0))
@@ -245,8 +230,7 @@ DIV = Op("div", _div, lambda x, y, out: (1.0 / y, -out / y),
          array_local_grads=lambda x, y, out: (1.0 / y, -out / y))
 POW = Op("pow", _pow, _pow_local_grads,  # x ** y with a Value y; a number n makes power(n)
          formula="x**y", derivatives=("y*x**(y - 1)", "x**y*log(x)"), symbol="**",
-         methods=("__pow__", "__rpow__"),
-         array_forward=_array_pow, array_local_grads=_array_pow_local_grads)
+         methods=("__pow__", "__rpow__"))
 
 
 
@@ -306,18 +290,7 @@ def _sign(x: float) -> float:
     return 1.0 if x > 0.0 else -1.0 if x < 0.0 else 0.0
 
 
-# The array forms of the unary ops (log and sqrt give nan or -inf outside their domain).
-
-
-def _array_sigmoid(x):
-    np = _np()
-    e = np.exp(-np.abs(x))  # the two forms of _sigmoid in one: exp never overflows
-    return np.where(x >= 0.0, 1.0 / (1.0 + e), e / (1.0 + e))
-
-
-def _array_softplus(x):
-    np = _np()
-    return np.maximum(x, 0.0) + np.log1p(np.exp(-np.abs(x)))
+# The array forms of the unary ops that round exactly as their scalar forms.
 
 
 def _array_sqrt_local_grad(x, out):
@@ -338,22 +311,18 @@ ABS = Op("abs", abs, lambda x, out: (_sign(x),),
          formula="Abs(x)", derivatives=("sign(x)",), methods=("__abs__",), function="abs",
          array_forward=lambda x: _np().abs(x), array_local_grads=lambda x, out: (_np().sign(x),))
 EXP = Op("exp", math.exp, lambda x, out: (out,),
-         formula="exp(x)", derivatives=("exp(x)",), methods=("exp",), function="exp",
-         array_forward=lambda x: _np().exp(x), array_local_grads=lambda x, out: (out,))
+         formula="exp(x)", derivatives=("exp(x)",), methods=("exp",), function="exp")
 LOG = Op("log", _log, lambda x, out: (1.0 / x,),
-         formula="log(x)", derivatives=("1/x",), methods=("log",), function="log",
-         array_forward=lambda x: _np().log(x), array_local_grads=lambda x, out: (1.0 / x,))
+         formula="log(x)", derivatives=("1/x",), methods=("log",), function="log")
 SQRT = Op("sqrt", _sqrt, lambda x, out: (0.5 / out if out > 0.0 else math.inf,),
           formula="sqrt(x)", derivatives=("1/(2*sqrt(x))",), methods=("sqrt",), function="sqrt",
           array_forward=lambda x: _np().sqrt(x), array_local_grads=_array_sqrt_local_grad)
 TANH = Op("tanh", math.tanh, lambda x, out: (1.0 - out * out,),
           formula="tanh(x)", derivatives=("1 - tanh(x)**2",),
-          methods=("tanh",), function="tanh", activation=True,
-          array_forward=lambda x: _np().tanh(x), array_local_grads=lambda x, out: (1.0 - out * out,))
+          methods=("tanh",), function="tanh", activation=True)
 SIGMOID = Op("sigmoid", _sigmoid, lambda x, out: (out * (1.0 - out),),
              formula="1/(1 + exp(-x))", derivatives=("exp(-x)/(1 + exp(-x))**2",),
-             methods=("sigmoid",), function="sigmoid", activation=True,
-             array_forward=_array_sigmoid, array_local_grads=lambda x, out: (out * (1.0 - out),))
+             methods=("sigmoid",), function="sigmoid", activation=True)
 RELU = Op("relu", lambda x: x if x > 0.0 else 0.0, lambda x, out: (1.0 if x > 0.0 else 0.0,),
           formula="Max(x, 0)", derivatives=("Heaviside(x, 0)",),
           methods=("relu",), function="relu", activation=True,
@@ -361,8 +330,7 @@ RELU = Op("relu", lambda x: x if x > 0.0 else 0.0, lambda x, out: (1.0 if x > 0.
           array_local_grads=lambda x, out: (_positive(x),))
 SOFTPLUS = Op("softplus", _softplus, lambda x, out: (_sigmoid(x),),
               formula="log(1 + exp(x))", derivatives=("1/(1 + exp(-x))",),
-              methods=("softplus",), function="softplus",
-              array_forward=_array_softplus, array_local_grads=lambda x, out: (_array_sigmoid(x),))
+              methods=("softplus",), function="softplus")
 STEP = Op("step", lambda x: 1.0 if x > 0.0 else 0.0, lambda x, out: (0.0,),  # the perceptron's activation
           formula="Heaviside(x, 0)", derivatives=("0",),
           methods=("step",), function="step", activation=True,
@@ -437,14 +405,7 @@ def _power(n: float) -> Op:
     def local_grads(x: float, out: float) -> tuple[float]:
         return (_power_derivative(x, n),)
 
-    def array_forward(x):  # np.power gives inf for 0**-1 and nan for (-8)**(1/3)
-        return _np().power(x, n)
-
-    def array_local_grads(x, out):
-        return (_array_power_derivative(x, n),)
-
-    return POWER.op_for(n, forward, local_grads, array_forward=array_forward,
-                        array_local_grads=array_local_grads)
+    return POWER.op_for(n, forward, local_grads)  # no array form: np.power may round unlike math.pow
 
 
 DEFAULT_SLOPE = 0.01  # leaky_relu's slope for x < 0 when none is given, as in PyTorch

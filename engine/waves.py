@@ -13,10 +13,10 @@ input slots. ``compile`` then does two passes:
    All nodes of one depth and one op form a *wave*: one NumPy call computes all of
    them, because none needs another's output. The forward pass runs the waves in
    order; backward runs them in reverse, as one ``contribution = local_grad * grad_out``
-   per wave and input. A wave uses its op's array form only where that rounds exactly
-   as the scalar form (+, -, *, /, sqrt, comparisons); exp, log, tanh, pow and custom ops
-   run their scalar form per element, since NumPy's may differ from the C library's in
-   the last bit. So every value is eager's, bit for bit.
+   per wave and input. A wave uses its op's array form, which the op table declares
+   only where it rounds exactly as the scalar form (+, -, *, /, sqrt, comparisons); exp,
+   log, tanh, pow and ops without one run their scalar form per element. So every value
+   is eager's, bit for bit.
 
 **Gradients in eager's order.** Eager ``backward()`` visits the nodes in reverse
 ``topological_order(root)`` and, for each, adds ``local_grad * grad`` into each input's
@@ -38,7 +38,6 @@ from typing import Callable
 
 import numpy as np
 
-from . import ops
 from .ops import ADD, Op
 from .value import Value, run_backward
 
@@ -480,24 +479,10 @@ def _read_gradients(groups: list, edges: np.ndarray, grads: np.ndarray) -> None:
         grads[nodes] = total
 
 
-# Ops whose array form rounds exactly as the scalar form: +, -, *, / and sqrt are correctly
-# rounded in IEEE arithmetic, and comparisons do not round. NumPy's exp, log, tanh, pow
-# may differ from the C library's in the last bit, so those run the scalar form per element.
-_ROUNDED_AS_SCALARS = frozenset(ops.BUILTIN_OPS[name] for name in
-                                ("add", "sub", "mul", "div", "max", "neg", "abs", "sqrt", "relu", "step"))
-
-
-def _rounds_as_scalars(op: Op) -> bool:
-    if op in _ROUNDED_AS_SCALARS:
-        return True
-    is_leaky_relu = op.name == ops.LEAKY_RELU.name and len(op.params) == 1
-    return is_leaky_relu and op is ops.leaky_relu(op.params[0])  # x, or slope * x: one rounding
-
-
 def _apply(op: Op, xs: np.ndarray, values: np.ndarray) -> tuple[np.ndarray, tuple]:
     """One op on whole rows of inputs: its array form where that gives the scalar form's
     floats exactly, else its scalar form element by element (eager's numbers, bit for bit)."""
-    if op.array_forward is not None and _rounds_as_scalars(op):
+    if op.array_forward is not None:  # declared only where it rounds as the scalar form (engine.ops)
         out = np.asarray(op.array_forward(*xs), dtype=float)
         assert op.array_local_grads is not None  # Op insists on both array forms, or neither
         return out, tuple(op.array_local_grads(*xs, out))

@@ -1,7 +1,7 @@
 """Each op's array form (for the tape) against its scalar form (eager), on random points,
 kinks and domain edges: where the scalar form raises, the array form must give nan or inf
-(the tape then lets the scalar form raise); elsewhere both give the same value and the
-same local derivatives."""
+(the tape then lets the scalar form raise); elsewhere both give exactly the same value
+and the same local derivatives."""
 from __future__ import annotations
 
 import itertools
@@ -31,11 +31,9 @@ def scalar_result(op: ops.Op, xs: tuple[float, ...]):
 
 
 def same(a: float, b: float) -> bool:
-    """Equal within a few ulps. NumPy's tanh or exp may round one ulp apart from libm's,
-    and 1 - tanh(x)**2 turns that into an absolute difference of ~1e-16."""
-    if math.isinf(a) or math.isinf(b):
-        return a == b
-    return math.isclose(a, b, rel_tol=1e-13, abs_tol=1e-15)
+    """The same float: the tape's replay must give eager's numbers bit for bit
+    (0.0 and -0.0 count as the same, as they add the same into every sum)."""
+    return a == b
 
 
 def check_op_on_points(op: ops.Op, points: list[tuple[float, ...]]) -> None:
@@ -54,19 +52,29 @@ def check_op_on_points(op: ops.Op, points: list[tuple[float, ...]]) -> None:
                 f"{op.call_text(*xs)} d/dx{k}: array {grads[k][j]!r}, scalar {scalar_grad!r}")
 
 
-def test_every_builtin_op_and_every_op_maker_declares_an_array_form():
-    for op in [*ops.BUILTIN_OPS.values(), ops.power(2.5), ops.leaky_relu(0.3)]:
-        assert op.array_forward is not None and op.array_local_grads is not None, op
+EXACT_IN_NUMPY = {"add", "sub", "mul", "div", "max", "neg", "abs", "sqrt", "relu", "step", "leaky_relu"}
 
 
-@pytest.mark.parametrize("case", OP_CASES, ids=OP_CASE_IDS)
+def test_exactly_the_ops_built_from_correctly_rounded_steps_declare_an_array_form():
+    """+, -, *, /, sqrt and comparisons round the same in NumPy and in math; exp, log,
+    tanh and pow may not (one ulp), so those run their scalar form on the tape."""
+    declared = {op.name for op in [*ops.BUILTIN_OPS.values(), ops.power(2.5), ops.leaky_relu(0.3)]
+                if op.array_forward is not None and op.array_local_grads is not None}
+    assert declared == EXACT_IN_NUMPY
+
+
+ARRAY_CASES = [case for case in OP_CASES if case.op.array_forward is not None]
+ARRAY_CASE_IDS = [case_id for case, case_id in zip(OP_CASES, OP_CASE_IDS) if case.op.array_forward is not None]
+
+
+@pytest.mark.parametrize("case", ARRAY_CASES, ids=ARRAY_CASE_IDS)
 def test_array_form_equals_scalar_form_at_kinks_and_domain_edges(case):
     points = list(itertools.product(EDGES, repeat=case.op.arity))
     points += [(k,) * case.op.arity for k in case.kinks]
     check_op_on_points(case.op, points)
 
 
-@pytest.mark.parametrize("case", OP_CASES, ids=OP_CASE_IDS)
+@pytest.mark.parametrize("case", ARRAY_CASES, ids=ARRAY_CASE_IDS)
 @given(data=st.data())
 def test_array_form_equals_scalar_form_on_random_points(case, data):
     points = data.draw(st.lists(st.tuples(*case.wide), min_size=1, max_size=20))
