@@ -344,7 +344,7 @@ class Sequential(Module):
         jit_compile    train through the compiled tape (glassgrad.engine.trace): ``nn.fit``'s
                        ``trace=``. None (Keras's "auto", the default): the tape for nn's
                        own layers and losses; False: the eager engine, a graph of Values
-                       per step (the same history to rounding).
+                       per step (the same history, bit for bit).
         """
         loss_fn, loss_name = loss, None
         if not callable(loss):

@@ -111,7 +111,8 @@ def render(glassgrad: Result, sklearn: Result, epochs: int, n_train: int, markdo
     points = 100.0 * (sklearn.accuracy - glassgrad.accuracy)
     factor = glassgrad.wall_seconds / sklearn.wall_seconds if sklearn.wall_seconds else float("inf")
     verdicts = [
-        f"accuracy within {ACCURACY_POINTS} points of scikit-learn's: {points:+.1f} points behind, "
+        f"accuracy within {ACCURACY_POINTS} points of scikit-learn's: {abs(points):.1f} points "
+        f"{'behind' if points > 0 else 'ahead'}, "
         f"{'met' if points <= ACCURACY_POINTS else 'NOT met'}",
         f"training time within {TIME_FACTOR:g}x of scikit-learn's: {factor:.0f}x, "
         f"{'met' if factor <= TIME_FACTOR else 'NOT met'}",
