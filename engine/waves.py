@@ -240,19 +240,7 @@ class Tape:
         """
         if root in self.plans:
             return self.plans[root]
-        position = np.full(self.size, -1, dtype=np.int64)
-        order = self.eager_order(root)
-        position[order] = np.arange(len(order))
-        op_nodes = np.flatnonzero(self.kind == OP)
-        binary = op_nodes[self.in1[op_nodes] >= 0]
-        parent = np.concatenate([op_nodes, binary])
-        index = np.concatenate([np.zeros(len(op_nodes), dtype=np.int64), np.ones(len(binary), dtype=np.int64)])
-        child = np.concatenate([self.in0[op_nodes], self.in1[binary]])
-        keep = (position[parent] >= 0) & ~self.absorbed[child]  # an absorbed add has no gradient of its own
-        parent, index, child = parent[keep], index[keep], child[keep]
-        # by child, then the parent's place in reversed eager order, then the input index
-        by_eager_order = np.argsort((child * (self.size + 1) + (self.size - position[parent])) * 2 + index)
-        parent, index, child = parent[by_eager_order], index[by_eager_order], child[by_eager_order]
+        parent, index, child = self._edges_in_eager_order(root)
         degree = np.bincount(child, minlength=self.size)
         first_edge = np.concatenate([[0], np.cumsum(degree)[:-1]])
         rank = np.arange(len(child)) - first_edge[child]  # 0 for a node's first edge in eager order
@@ -284,6 +272,28 @@ class Tape:
         writes = [self._write_cells(wave, cell) for wave in self.waves]
         plan = self.plans[root] = GradientPlan(n_edges, writes, reads)
         return plan
+
+    def _edges_in_eager_order(self, root: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Every edge of ``root``'s graph as three arrays (parent, input index, child),
+        sorted by child and, for each child, in the order eager adds them into its grad.
+
+        For ``L = m + a`` with ``m = a * b``, eager visits L before m, so it computes
+        ``a.grad = (0.0 + 1 * L.grad) + b * m.grad``: the edges into ``a`` are (L, 1), then
+        (m, 0).
+        """
+        position = np.full(self.size, -1, dtype=np.int64)  # -1: not in root's graph
+        order = self.eager_order(root)
+        position[order] = np.arange(len(order))
+        op_nodes = np.flatnonzero(self.kind == OP)
+        binary = op_nodes[self.in1[op_nodes] >= 0]
+        parent = np.concatenate([op_nodes, binary])
+        index = np.concatenate([np.zeros(len(op_nodes), dtype=np.int64), np.ones(len(binary), dtype=np.int64)])
+        child = np.concatenate([self.in0[op_nodes], self.in1[binary]])
+        keep = (position[parent] >= 0) & ~self.absorbed[child]  # an absorbed add has no gradient of its own
+        parent, index, child = parent[keep], index[keep], child[keep]
+        # by child, then the parent's place in reversed eager order (later first), then input index
+        in_eager_order = np.lexsort((index, -position[parent], child))
+        return parent[in_eager_order], index[in_eager_order], child[in_eager_order]
 
     def _write_cells(self, wave: Wave, cell: np.ndarray) -> np.ndarray | None:
         """The cells a wave's contributions go to, one row per input (or term)."""
