@@ -203,7 +203,14 @@ def _build_tape(roots: list[Value], recording: _Recording, n_inputs: int) -> Tap
     per-node work (``map`` over the Values gathers their inputs, ops and numbers).
 
     The inputs come first, then every Value in the order it was made; a parameter (a
-    leaf from before the call) is numbered just before the first node that reads it."""
+    leaf from before the call) is numbered just before the first node that reads it.
+    For example, fn's inputs x0, x1 are born 0 and 1, then ``m = w * x0`` (born 2, and
+    the first to read the parameter w), then ``s = m + x1`` (born 3). The slots are
+    x0: 0, x1: 1, w: 2, m: 3, s: 4. In arrays: the k-th parameter, by first read, goes
+    to ``param_readers[k] + k`` (its first reader's birth, plus the k parameters before
+    it), and a Value born at b to ``b`` plus the number of parameters placed before it
+    (``searchsorted(param_readers, b, side="right")``): here 2 + 0 = 2 for w, and
+    2 + 1 = 3 for m."""
     born = recording.born
     n_born = len(born)
     birth_of = dict(zip(born, range(n_born)))  # a Value hashes by identity
