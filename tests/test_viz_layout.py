@@ -94,6 +94,14 @@ def test_the_legend_shows_every_entry_in_its_own_style_with_either_renderer(rend
     assert "local derivative" in element_group(svg, "legend_local_grad")
 
 
+def test_the_legend_explains_edge_numbers_only_when_the_edges_show_them():
+    L, _ = tanh_graph()
+    assert "legend_local_grad" in draw_graph(L).source
+    hidden = draw_graph(L, show_local_grads=False).source
+    assert "legend_local_grad" not in hidden and "1.5 on an edge" not in hidden
+    assert "legend_op" in hidden  # the rest of the legend stays
+
+
 # ------------------------------------------------------------------------- fit the width
 
 def test_value_fields_are_stacked_in_both_directions():

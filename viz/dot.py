@@ -159,7 +159,7 @@ def build_graph(
         if node.op is not None:
             _draw_op(graph, index, position, active_op == position, show_local_grads, precision)
     if legend:
-        draw_legend(graph, rankdir)
+        draw_legend(graph, rankdir, local_grads=show_local_grads)
     if caption:
         add_caption(graph, caption)
     return graph
@@ -248,10 +248,11 @@ VALUE_ENTRIES = (("legend", "input (leaf)", LEAF_COLOUR), ("legend_parameter", "
                  ("legend_root", "result (root)", ROOT_COLOUR))
 
 
-def draw_legend(graph: Graph, rankdir: str, boxes: Sequence[tuple[str, str, str]] = VALUE_ENTRIES) -> None:
+def draw_legend(graph: Graph, rankdir: str, boxes: Sequence[tuple[str, str, str]] = VALUE_ENTRIES,
+                local_grads: bool = True) -> None:
     """The legend: a small boxed cluster of plain nodes, styled like what they explain:
     ``boxes`` (node name, text, fill colour; "legend_root" gets the root's thick border),
-    then an op and the number on an edge.
+    then an op and, if the edges show them (``local_grads``), the number on an edge.
 
     Plain text and ordinary shapes only (no HTML-like labels), so the WebAssembly
     Graphviz draws it as ``dot`` does. Invisible edges chain the entries into one strip
@@ -269,9 +270,11 @@ def draw_legend(graph: Graph, rankdir: str, boxes: Sequence[tuple[str, str, str]
                         fillcolor=colour, penwidth="2" if name == "legend_root" else "1")
         legend.node("legend_op", "op: makes\\nthe value it\\npoints to", shape="ellipse",
                     style="filled", fillcolor=OP_COLOUR, fontsize="9", margin="0.02")
-        legend.node("legend_local_grad", "1.5 on an edge:\\nlocal derivative\\nd(out)/d(in)",
-                    shape="plaintext", fontsize="9", height="0.3")
-        entries += ["legend_op", "legend_local_grad"]
+        entries.append("legend_op")
+        if local_grads:
+            legend.node("legend_local_grad", "1.5 on an edge:\\nlocal derivative\\nd(out)/d(in)",
+                        shape="plaintext", fontsize="9", height="0.3")
+            entries.append("legend_local_grad")
         minlen = "2" if rankdir in ("LR", "RL") else "1"
         for before, after in zip(entries, entries[1:]):
             legend.edge(before, after, style="invis", minlen=minlen)

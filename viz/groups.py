@@ -148,7 +148,7 @@ def draw_grouped(root: Value, group_by: object, *, rankdir: str = "LR", precisio
     _draw_boxes(graph, grouping, boxes, _Marks(set(parameters), set(highlight), root), grads, precision)
     _draw_edges(graph, grouping, show_local_grads, precision)
     if legend:
-        draw_legend(graph, rankdir, GROUP_LEGEND)
+        draw_legend(graph, rankdir, GROUP_LEGEND, local_grads=show_local_grads)
     if caption:
         add_caption(graph, caption)
     return graph
