@@ -174,12 +174,22 @@ def _log_sum_exp(logits: list) -> Value:
 def _flat_pairs(outputs: object, targets: object, loss: str) -> list[tuple]:
     """Like ``_pairs``, with samples that have several outputs unpacked into their numbers."""
     flat = []
-    for output, target in _pairs(outputs, targets, loss):
+    for i, (output, target) in enumerate(_pairs(outputs, targets, loss)):
         if _is_sequence(target):
             flat += _pairs(output, target, loss)
         else:
+            _check_one_output(output, target, i, loss)
             flat.append((output, target))
     return flat
+
+
+def _check_one_output(output: object, target: object, index: int, loss: str) -> None:
+    """A target that is one number needs one output: a ValueError for a list of them."""
+    if _is_sequence(output):
+        number = target.data if isinstance(target, Value) else target  # a traced step's input
+        raise ValueError(f"{loss}: the model gives {len(output)} outputs per sample but the target "
+                         f"of sample {index} is one number, {number:g}: for classes use "
+                         "loss='softmax_cross_entropy' (or give one-hot targets, one number per output)")
 
 
 def _is_array(x: object) -> bool:
@@ -276,8 +286,12 @@ def _softmax_cross_entropy_of_one_hot(logits_per_sample: Sequence, one_hots: Seq
 
 def _mse_of_inputs(preds: Sequence, targets: Sequence) -> Value:
     flat: list[tuple] = []
-    for pred, target in _zip_samples(preds, targets, "mse"):
-        flat += _zip_samples(pred, target, "mse") if isinstance(target, (list, tuple)) else [(pred, target)]
+    for i, (pred, target) in enumerate(_zip_samples(preds, targets, "mse")):
+        if isinstance(target, (list, tuple)):
+            flat += _zip_samples(pred, target, "mse")
+        else:
+            _check_one_output(pred, target, i, "mse")
+            flat.append((pred, target))
     return _mean([_squared_error(pred, target) for pred, target in flat])
 
 
