@@ -39,9 +39,10 @@ from glassgrad.engine import Op, Value, gradcheck, topological_order
 from glassgrad.engine.ops import BUILTIN_OPS
 
 from .data import make_spirals, train_test_split
-from .layers import ACTIVATIONS
+from .keras import Dense, Input, Sequential
+from .layers import ACTIVATIONS, MLP, Dropout, Layer, Neuron
 from .predictions import evaluation_mode, model_loss
-from .train import accuracy as nn_accuracy
+from .train import History, accuracy as nn_accuracy
 
 # A guess at a mistake: (mistake code, hint for the student, the answers it would give).
 Guess = tuple[str, str, Sequence[float]]
@@ -599,6 +600,10 @@ def check_accuracy(model: Callable[[list[float]], object] | None, X: Sequence[Se
     check = f"check_accuracy(target={target:.0%})"
     if model is None:
         raise CheckFailure(check, "the model is None: is training it still a TODO?", TODO_HINT, "todo")
+    if _is_history(model):
+        raise CheckFailure(check, "the model is a History, what nn.fit returns",
+                           "You returned fit's History; return the model (fit trains it in place): "
+                           "nn.fit(model, X, y, ...), then return model.", "returned_history")
     if len(X) != len(y) or not X:
         raise ValueError(f"{check}: X and y must be the same non-zero length, "
                          f"got {len(X)} and {len(y)}")
@@ -621,11 +626,35 @@ def check_accuracy(model: Callable[[list[float]], object] | None, X: Sequence[Se
         code, hint = "no_learning", ("No better than guessing: did the loss go down? Check "
                                      "zero_grad before backward, the sign of the update and "
                                      "the learning rate.")
+    elif _has_no_hidden_layer(model):
+        code, hint = "no_hidden_layer", ("No hidden layer: a straight-line model cannot follow "
+                                         "curves such as spirals; add a hidden layer (e.g. "
+                                         f"nn.MLP(2, [16, 16, {len(set(y))}])).")
     else:
         code, hint = "not_enough", ("Learning, but not enough yet: train for more steps, try "
                                     "another learning rate or a larger model.")
     raise CheckFailure(check, f"accuracy {accuracy:.1%} on {len(y)} points, below the target",
                        hint, code)
+
+
+def _is_history(model: object) -> bool:
+    """Is ``model`` nn.fit's History, here or in the grader's student process (whose objects
+    come back as proxies named after their type, "your History": see viz/sandbox.py)?"""
+    return isinstance(model, History) or _name(model) == f"your {History.__name__}"
+
+
+def _has_no_hidden_layer(model: object) -> bool:
+    """Is ``model`` one layer of neurons, its inputs wired straight to its outputs (a Neuron,
+    a Layer, nn.MLP(2, [3]), a Sequential of one Dense)? Then every boundary between its
+    classes is a straight line. (A model in the grader's process cannot be looked into: False.)"""
+    if isinstance(model, (Neuron, Layer)):
+        return True
+    if isinstance(model, MLP):
+        return len(model.layers) == 1
+    if isinstance(model, Sequential):
+        return (all(isinstance(layer, (Dense, Input, Dropout)) for layer in model.layers)
+                and sum(isinstance(layer, Dense) for layer in model.layers) == 1)
+    return False
 
 
 def _check_output(check: str, output: object, classes: int) -> object:

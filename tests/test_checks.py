@@ -443,3 +443,37 @@ def test_exercise_5_model_trained_on_misaligned_labels_misses_the_target():
     nn.fit(model, X_train, sorted(y_train), loss="softmax_cross_entropy", optimizer="adam",
            lr=0.05, epochs=100, progress=False)      # the bug: labels sorted, points not
     assert failure_of(check_accuracy, model, X_test, y_test, target=0.9).mistake == "no_learning"
+
+
+def test_exercise_5_returning_fits_history_says_return_the_model():
+    X_train, y_train, X_test, y_test = accuracy_exercise_data()
+    history = nn.fit(nn.MLP(2, [4, 3], seed=0), X_train, y_train, loss="softmax_cross_entropy",
+                     epochs=1, progress=False)
+    failure = failure_of(check_accuracy, history, X_test, y_test)
+    assert failure.mistake == "returned_history"
+    assert "the model is a History" in failure.problem
+    assert failure.hint.startswith("You returned fit's History; return the model (fit trains it in place)")
+
+
+@pytest.mark.parametrize("straight", [
+    lambda: nn.MLP(2, [3], seed=0),
+    lambda: nn.Sequential([nn.Dense(3, input_dim=2)], seed=0),
+], ids=["MLP", "Sequential"])
+def test_exercise_5_model_without_a_hidden_layer_is_told_to_add_one(straight):
+    X_train, y_train, X_test, y_test = accuracy_exercise_data()
+    model = straight()
+    nn.fit(model, X_train, y_train, loss="softmax_cross_entropy", optimizer="adam", lr=0.05,
+           epochs=60, progress=False)
+    failure = failure_of(check_accuracy, model, X_test, y_test, target=0.9)
+    assert failure.mistake == "no_hidden_layer"
+    assert failure.hint.startswith("No hidden layer: a straight-line model cannot follow curves such "
+                                   "as spirals; add a hidden layer (e.g. nn.MLP(2, [16, 16, 3]))")
+
+
+def test_exercise_5_model_with_a_hidden_layer_below_target_is_not_told_to_add_one():
+    X_train, y_train, X_test, y_test = accuracy_exercise_data()
+    model = nn.MLP(2, [4, 3], seed=0)
+    nn.fit(model, X_train, y_train, loss="softmax_cross_entropy", optimizer="adam", lr=0.05,
+           epochs=10, progress=False)
+    failure = failure_of(check_accuracy, model, X_test, y_test, target=0.99)
+    assert failure.mistake == "not_enough" and "hidden layer" not in failure.hint
