@@ -366,58 +366,126 @@ def _follows_stored_local_grads(check: str, backward_by_hand: Callable[..., obje
     return not all(_close(doubled[name].grad, node.grad) for name, node in answered.items())
 
 
+Use = tuple[Value, int, float]  # (a node that takes the node as input i, i, the edge's local derivative)
+
+
+def _uses(reference: dict[str, Value], node: Value) -> list[Use]:
+    """Every use of ``node`` in the graph: each node that takes it as an input, and where."""
+    return [(user, i, local_grad) for user in reference.values()
+            for i, (user_input, local_grad) in enumerate(zip(user.inputs, user.local_grads))
+            if user_input is node]
+
+
 def _backward_guesses(reference: dict[str, Value], node: Value, names: dict[Value, str],
                       root_name: str) -> list[Guess]:
-    """Wrong values for ``node.grad`` that common mistakes give, upstream grads being right."""
+    """Wrong values for ``node.grad`` that common mistakes give, upstream grads being right.
+
+    Each guess changes one term of the right answer, sum over uses of local_grad * user.grad:
+    one use only (``=`` for ``+=``), no user.grad, a local derivative of the wrong kind,
+    or a user.grad read before all of its own terms were added."""
     if node is reference[root_name]:
         return [("root_not_seeded",
                  f"Backward starts at the output: set {root_name}.grad = 1.0 (dL/dL = 1).",
                  [0.0])]
-    uses = [(user, local_grad)  # every node that takes `node` as an input, with the edge's number
-            for user in reference.values()
-            for user_input, local_grad in zip(user.inputs, user.local_grads) if user_input is node]
-    right = sum(local_grad * user.grad for user, local_grad in uses)
+    uses = _uses(reference, node)
+    right = sum(local_grad * user.grad for user, _, local_grad in uses)
     guesses: list[Guess] = [("sign_error", "Same size, opposite sign: a sign error?", [-node.grad])]
     if len(uses) > 1:
-        for user, local_grad in uses:
+        for user, _, local_grad in uses:
             guesses.append((
                 "overwrote_grad",
                 f"{names[node]} is used {len(uses)} times, and you kept only the gradient "
                 f"through {names[user]}: accumulate with += instead of overwriting with =.",
                 [local_grad * user.grad]))
-    for user, local_grad in uses:
+    for user, _, local_grad in uses:
         if not _close(user.grad, 1.0):
             guesses.append((
                 "missing_chain_factor",
                 f"That is the local derivative d{names[user]}/d{names[node]} alone: multiply "
                 f"it by the gradient flowing in, {names[user]}.grad (the chain rule).",
-                [sum(g for _, g in uses) if len(uses) > 1 else local_grad]))
-    for user, local_grad in uses:
-        op = user.op
-        if op is None or op.arity != 1 or not op.derivatives:
-            continue
+                [sum(g for _, _, g in uses) if len(uses) > 1 else local_grad]))
+    for use in uses:
+        guesses += [(code, hint, [right + (wrong_local - use[2]) * use[0].grad])
+                    for code, hint, wrong_local in _wrong_local_derivatives(node, use, names)]
+    return guesses + _partial_upstream_guesses(reference, node, uses, names)
+
+
+def _wrong_local_derivatives(node: Value, use: Use, names: dict[Value, str]) -> list[tuple[str, str, float]]:
+    """(code, hint, the local derivative it gives) for the mistakes one edge invites: the
+    other input's derivative of a binary op; for a unary op, its formula in the input where
+    it is written in the output, or the op applied to its own output again."""
+    user, i, local_grad = use
+    op = user.op
+    if op is None or not op.derivatives or op.arity > 2:
+        return []
+    name, user_name = names[node], names[user]
+    if op.arity == 2:
+        other = user.inputs[1 - i]
+        other_name = names.get(other, f"{other.data:g}")
+        texts = [_named(text, [names.get(x, f"{x.data:g}") for x in user.inputs]) for text in op.derivatives]
+        return [("swapped_inputs",
+                 f"{user_name} = {_named(op.formula, [names.get(x, f'{x.data:g}') for x in user.inputs])}, "
+                 f"so d{user_name}/d{name} = {texts[i]} = {local_grad:.4g}. Your {name}.grad is what "
+                 f"d{user_name}/d{other_name} = {texts[1 - i]} = {user.local_grads[1 - i]:.4g} gives: "
+                 f"the derivative with respect to the other input.",
+                 user.local_grads[1 - i])] if other is not node else []
+    wrong: list[tuple[str, str, float]] = []
+    right_text = _derivative_in_output(op, name, user_name)
+    with_input_text = re.sub(rf"\b{user_name}\b", name, right_text)
+    if with_input_text != right_text:  # else the two texts would read the same (sigmoid's)
         with_input = op.local_grads(node.data, node.data)[0]  # the input where the output belongs
-        if _close(with_input, local_grad):
-            continue
-        right_text = _derivative_in_output(op, names[node], names[user])
-        wrong_text = re.sub(rf"\b{names[user]}\b", names[node], right_text)
-        guesses.append((
+        wrong.append((
             "used_input_for_output",
-            f"{names[user]} = {op.name}({names[node]}), so d{names[user]}/d{names[node]} = "
-            f"{right_text} = {local_grad:.4g}, with the OUTPUT {names[user]} = {user.data:.4g}. "
-            f"Your {names[node]}.grad is what {wrong_text} = {with_input:.4g} gives, with the "
-            f"input {names[node]} = {node.data:.4g} instead: d {op.name}(x)/dx = "
-            f"{op.derivatives[0]} is written in {op.name}'s output.",
-            [right + (with_input - local_grad) * user.grad]))
+            f"{user_name} = {op.name}({name}), so d{user_name}/d{name} = "
+            f"{right_text} = {local_grad:.4g}, with the OUTPUT {user_name} = {user.data:.4g}. "
+            f"Your {name}.grad is what {with_input_text} = {with_input:.4g} gives, with the "
+            f"input {name} = {node.data:.4g} instead: d {op.name}(x)/dx = "
+            f"{op.derivatives[0]} is written in {op.name}'s output.", with_input))
+    twice = op.local_grads(user.data, op.forward(user.data))[0]  # the op's derivative at its output
+    wrong.append((
+        "applied_twice",
+        f"{user_name} = {op.name}({name}), so d{user_name}/d{name} = {right_text} = "
+        f"{local_grad:.4g}. Your {name}.grad is what {_named(op.derivatives[0], [user_name])} = "
+        f"{twice:.4g} gives: that applies {op.name} twice ({user_name} is {op.name}({name}) already).",
+        twice))
+    return [guess for guess in wrong if not _close(guess[2], local_grad)]
+
+
+def _partial_upstream_guesses(reference: dict[str, Value], node: Value, uses: list[Use],
+                              names: dict[Value, str]) -> list[Guess]:
+    """``node.grad`` computed from a user's grad that had only some of its terms yet: the
+    user is used more than once, and the chain rule ran on before its ``+=`` lines were done."""
+    guesses: list[Guess] = []
+    right = sum(local_grad * user.grad for user, _, local_grad in uses)
+    for user, _, local_grad in uses:
+        user_uses = _uses(reference, user)
+        if len(user_uses) < 2:
+            continue
+        for later, _, later_local_grad in user_uses:
+            partial = later_local_grad * later.grad  # user.grad with only the term through `later`
+            if _close(partial, user.grad):
+                continue
+            guesses.append((
+                "used_unfinished_grad",
+                f"Your {names[node]}.grad used {names[user]}.grad = {partial:.4g}, only its gradient "
+                f"through {names[later]}; {names[user]} is used {len(user_uses)} times, so "
+                f"{names[user]}.grad = {user.grad:.4g} once every term is added. Finish "
+                f"{names[user]}.grad (all of its += lines) before using it for {names[node]}: "
+                f"backward reaches a node only after every node that uses it.",
+                [right + local_grad * (partial - user.grad)]))
     return guesses
+
+
+def _named(text: str, input_names: Sequence[str]) -> str:
+    """An op's formula text with x (and y) replaced by the graph's names of its inputs."""
+    by_symbol = dict(zip(_INPUT_NAMES, input_names))
+    return re.sub(r"\b[xy]\b", lambda found: by_symbol.get(found.group(), found.group()), text)
 
 
 def _derivative_in_output(op: Op, input_name: str, output_name: str) -> str:
     """The op's local derivative as text, in the names of the graph: for t = tanh(u),
     "1 - tanh(x)**2" becomes "1 - t**2" (the output's name where the formula appears)."""
-    def named(text: str) -> str:
-        return re.sub(r"\bx\b", input_name, text)
-    return named(op.derivatives[0]).replace(named(op.formula), output_name)
+    return _named(op.derivatives[0], [input_name]).replace(_named(op.formula, [input_name]), output_name)
 
 
 # ---------------------------------------------------------------- neuron forward

@@ -168,7 +168,47 @@ def backward_with_tanh_input_for_output(a, b, u, t, L):
     b.grad += a.data * u.grad
 
 
+def backward_with_a_own_value_for_du_da(a, b, u, t, L):
+    L.grad = 1.0
+    t.grad = u.data * L.grad
+    u.grad += t.data * L.grad
+    u.grad += (1.0 - t.data ** 2) * t.grad
+    a.grad += a.data * u.grad                   # du/da is b, the other input
+    b.grad += a.data * u.grad
+
+
+def backward_passing_u_on_before_its_term_through_L(a, b, u, t, L):
+    L.grad = 1.0
+    t.grad = u.data * L.grad
+    u.grad += (1.0 - t.data ** 2) * t.grad      # only the term through t, so far
+    a.grad += b.data * u.grad
+    b.grad += a.data * u.grad
+    u.grad += t.data * L.grad                   # too late for a and b
+
+
+def backward_passing_u_on_before_its_term_through_t(a, b, u, t, L):
+    L.grad = 1.0
+    t.grad = u.data * L.grad
+    u.grad += t.data * L.grad                   # only the term through L, so far
+    a.grad += b.data * u.grad
+    b.grad += a.data * u.grad
+    u.grad += (1.0 - t.data ** 2) * t.grad      # too late for a and b
+
+
+def backward_with_tanh_applied_twice(a, b, u, t, L):
+    L.grad = 1.0
+    t.grad = u.data * L.grad
+    u.grad += t.data * L.grad
+    u.grad += (1.0 - math.tanh(t.data) ** 2) * t.grad   # t is tanh(u) already
+    a.grad += b.data * u.grad
+    b.grad += a.data * u.grad
+
+
 @pytest.mark.parametrize("wrong, mistake, node", [
+    (backward_with_a_own_value_for_du_da, "swapped_inputs", "a"),
+    (backward_passing_u_on_before_its_term_through_L, "used_unfinished_grad", "b"),
+    (backward_passing_u_on_before_its_term_through_t, "used_unfinished_grad", "b"),
+    (backward_with_tanh_applied_twice, "applied_twice", "u"),
     (backward_overwriting_u, "overwrote_grad", "u"),
     (backward_missing_chain_factor_for_b, "missing_chain_factor", "b"),
     (backward_with_sign_error_at_t, "sign_error", "t"),
@@ -193,6 +233,64 @@ def test_backward_by_hand_tanh_derivative_from_its_input_names_the_output_with_t
     assert f"dt/du = 1 - t**2 = {1 - t * t:.4g}, with the OUTPUT t = {t:.4g}" in failure.hint
     assert f"what 1 - u**2 = {1 - u * u:.4g} gives, with the input u = {u:.4g}" in failure.hint
     assert "d tanh(x)/dx = 1 - tanh(x)**2 is written in tanh's output" in failure.hint
+
+
+def test_backward_by_hand_with_a_own_value_for_du_da_says_du_da_is_b():
+    failure = failure_of(check_backward_by_hand, backward_with_a_own_value_for_du_da)
+    a, b = backward_exercise_graph()["a"].data, backward_exercise_graph()["b"].data
+    assert failure.hint.startswith(f"u = a*b, so du/da = b = {b:.4g}. Your a.grad is what du/db = a = "
+                                   f"{a:.4g} gives: the derivative with respect to the other input.")
+
+
+@pytest.mark.parametrize("wrong, through", [
+    (backward_passing_u_on_before_its_term_through_L, "t"),
+    (backward_passing_u_on_before_its_term_through_t, "L"),
+])
+def test_backward_by_hand_that_passes_u_on_unfinished_says_finish_u_grad_first(wrong, through):
+    failure = failure_of(check_backward_by_hand, wrong)
+    reference = backward_exercise_graph()
+    reference["L"].backward()
+    u, t = reference["u"], reference["t"]
+    partial = t.data * 1.0 if through == "L" else (1.0 - t.data ** 2) * t.grad
+    assert failure.hint.startswith(f"Your b.grad used u.grad = {partial:.4g}, only its gradient through "
+                                   f"{through}; u is used 2 times, so u.grad = {u.grad:.4g} once every "
+                                   "term is added. Finish u.grad (all of its += lines) before using it "
+                                   "for b")
+
+
+def test_backward_by_hand_with_tanh_applied_twice_says_t_is_tanh_u_already():
+    failure = failure_of(check_backward_by_hand, backward_with_tanh_applied_twice)
+    t = backward_exercise_graph()["t"].data
+    assert failure.hint == (f"t = tanh(u), so dt/du = 1 - t**2 = {1 - t * t:.4g}. Your u.grad is what "
+                            f"1 - tanh(t)**2 = {1 - math.tanh(t) ** 2:.4g} gives: that applies tanh "
+                            "twice (t is tanh(u) already).")
+
+
+def sigmoid_graph():
+    x = Value(0.8, label="x")
+    s = x.sigmoid()
+    s.label = "s"
+    return {"x": x, "s": s}
+
+
+def test_backward_by_hand_sigmoid_from_its_input_gets_no_hint_whose_two_formulas_read_the_same():
+    # sigmoid's declared derivative, exp(-x)/(1 + exp(-x))**2, does not contain its formula, so
+    # "from the output" and "from the input" would print the same text: that guess is left out.
+    def sigmoid_derivative_from_its_input(x, s):
+        s.grad = 1.0
+        x.grad += x.data * (1.0 - x.data) * s.grad
+    failure = failure_of(check_backward_by_hand, sigmoid_derivative_from_its_input, build=sigmoid_graph)
+    assert failure.mistake == "wrong_value" and "Apply the chain rule" in failure.hint
+
+
+def test_backward_by_hand_sigmoid_applied_twice_is_named():
+    def sigmoid_of_its_output(x, s):
+        s.grad = 1.0
+        twice = 1.0 / (1.0 + math.exp(-s.data))
+        x.grad += twice * (1.0 - twice) * s.grad
+    failure = failure_of(check_backward_by_hand, sigmoid_of_its_output, build=sigmoid_graph)
+    assert failure.mistake == "applied_twice"
+    assert "exp(-s)/(1 + exp(-s))**2" in failure.hint and "applies sigmoid twice" in failure.hint
 
 
 def test_backward_by_hand_that_forgets_the_seed_so_every_grad_is_zero_names_the_seed():
