@@ -552,6 +552,15 @@ def check_neuron_forward(neuron_forward: Callable[..., Value], activation: str =
           f"({len(_NEURON_CASES)} neurons)")
 
 
+def _running_activation(activation: str, weights: Sequence[float], bias: float,
+                        inputs: Sequence[float]) -> float:
+    """The activation applied inside the loop, to the running sum: out = act(out + w_i x_i)."""
+    out = bias
+    for w, x in zip(weights, inputs):
+        out = _activate(activation, out + w * x)
+    return out
+
+
 def _dot(weights: Sequence[float], inputs: Sequence[float]) -> float:
     return sum(w * x for w, x in zip(weights, inputs))
 
@@ -574,9 +583,22 @@ def _neuron_guesses(activation: str) -> list[Guess]:
          f"{_activation_text(activation)}(w . x + b).",
          [_activate(activation, _dot(w, x)) + b for w, b, x in cases]),
     ]
+    guesses.append(("bias_added_per_input", "You added the bias once per input (inside the loop): "
+                    "add b once, to the whole sum w0*x0 + w1*x1 + ...",
+                    [_activate(activation, _dot(w, x) + len(x) * b) for w, b, x in cases]))
     if activation != "linear":
         guesses.append(("missing_activation", f"Did you forget the activation, .{activation}()?",
                         [_dot(w, x) + b for w, b, x in cases]))
+        once = (f"Apply .{activation}() once, after the loop, to the whole sum: "
+                f"{activation}(w0*x0 + w1*x1 + ... + b), not to each term.")
+        guesses += [
+            ("activation_per_term", once,
+             [sum(_activate(activation, wi * xi) for wi, xi in zip(w, x)) + b for w, b, x in cases]),
+            ("activation_per_term", once,
+             [_activate(activation, sum(_activate(activation, wi * xi) for wi, xi in zip(w, x)) + b)
+              for w, b, x in cases]),
+            ("activation_per_term", once, [_running_activation(activation, w, b, x) for w, b, x in cases]),
+        ]
     guesses += [("wrong_activation", f"That is {other}, not {activation}.",
                  [_activate(other, _dot(w, x) + b) for w, b, x in cases])
                 for other in _ACTIVATIONS if other != activation]

@@ -383,6 +383,47 @@ def test_neuron_forward_wrong_answer_gets_its_hint(wrong, mistake, words):
     assert words in failure.hint
 
 
+def neuron_adding_the_bias_per_input(weights, bias, inputs, activation="tanh"):
+    out = Value(0.0)
+    for w, x in zip(weights, inputs):
+        out = out + w * x + bias                # n times b
+    return getattr(out, activation)()
+
+
+def neuron_activating_each_term(weights, bias, inputs, activation="tanh"):
+    out = bias
+    for w, x in zip(weights, inputs):
+        out = out + getattr(w * x, activation)()
+    return out
+
+
+def neuron_activating_each_term_and_the_sum(weights, bias, inputs, activation="tanh"):
+    return getattr(neuron_activating_each_term(weights, bias, inputs, activation), activation)()
+
+
+def neuron_activating_the_running_sum(weights, bias, inputs, activation="tanh"):
+    out = bias
+    for w, x in zip(weights, inputs):
+        out = getattr(out + w * x, activation)()
+    return out
+
+
+@pytest.mark.parametrize("activation", ["tanh", "sigmoid"])
+@pytest.mark.parametrize("wrong, mistake, words", [
+    (neuron_adding_the_bias_per_input, "bias_added_per_input", "the bias once per input"),
+    (neuron_activating_each_term, "activation_per_term", "once, after the loop"),
+    (neuron_activating_each_term_and_the_sum, "activation_per_term", "not to each term"),
+    (neuron_activating_the_running_sum, "activation_per_term", "to the whole sum"),
+])
+def test_neuron_forward_bias_or_activation_inside_the_loop_gets_its_hint(wrong, mistake, words, activation):
+    failure = failure_of(check_neuron_forward,
+                         lambda w, b, x: wrong(w, b, x, activation), activation=activation)
+    assert failure.mistake == mistake
+    assert words in failure.hint
+    if mistake == "activation_per_term":
+        assert f"Apply .{activation}() once" in failure.hint
+
+
 def test_neuron_forward_with_two_hard_coded_inputs_says_it_used_only_the_first_2_of_3():
     failure = failure_of(check_neuron_forward, lambda w, b, x: (w[0] * x[0] + w[1] * x[1] + b).tanh())
     assert failure.mistake == "hard_coded_inputs"
