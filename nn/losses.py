@@ -80,7 +80,7 @@ def softmax_cross_entropy(logits_per_sample: Sequence[Output] | Sequence[Sequenc
     samples = _pairs(logits_per_sample, class_index, "softmax_cross_entropy")
     losses = []
     for i, (logits, target) in enumerate(samples):
-        logits = list(logits)
+        logits = _logits_of(logits, i)
         if isinstance(target, bool) or not isinstance(target, numbers.Integral) \
                 or not 0 <= int(target) < len(logits):
             raise ValueError(f"softmax_cross_entropy: sample {i} has {len(logits)} logits, so its "
@@ -135,6 +135,14 @@ def _zip_samples(outputs: Any, targets: Any, loss: str) -> list[tuple]:
     if not outputs:
         raise ValueError(f"{loss}: no samples (empty lists); the mean of nothing is undefined")
     return list(zip(outputs, targets))
+
+
+def _logits_of(logits: Any, index: int) -> list:
+    """One sample's logits as a list; a ValueError for one output (a model with one neuron)."""
+    if not _is_sequence(logits):
+        raise ValueError(f"softmax_cross_entropy: sample {index} is one output, {logits!r}, but softmax "
+                         "needs one logit per class: give the model's last layer one output per class")
+    return list(logits)
 
 
 def _check_hinge_labels(labels: list) -> None:
@@ -275,7 +283,7 @@ def _encode_one_hot(labels: list) -> list[list[float]]:
 def _softmax_cross_entropy_of_one_hot(logits_per_sample: Sequence, one_hots: Sequence) -> Value:
     losses = []
     for i, (logits, one_hot) in enumerate(_zip_samples(logits_per_sample, one_hots, "softmax_cross_entropy")):
-        logits = list(logits)
+        logits = _logits_of(logits, i)
         if len(one_hot) > len(logits):
             raise ValueError(f"softmax_cross_entropy: sample {i} has {len(logits)} logits but the labels "
                              f"name {len(one_hot)} classes; give the model one output per class")

@@ -289,3 +289,14 @@ def test_fit_with_mse_on_class_labels_for_three_outputs_says_use_softmax_cross_e
         f"mse: the model gives 3 outputs per sample but the target of sample 0 is one number, "
         f"{y_train[0]}: for classes use loss='softmax_cross_entropy' (or give one-hot targets, one "
         "number per output)")
+
+
+@pytest.mark.parametrize("trace", [True, False])
+def test_fit_with_softmax_cross_entropy_on_one_output_says_one_output_per_class(trace):
+    from glassgrad.nn.checks import accuracy_exercise_data
+    X_train, y_train, _, _ = accuracy_exercise_data()
+    with pytest.raises(ValueError, match="^softmax_cross_entropy: sample 0 is one output, Value\\(.*\\), but "
+                                         "softmax needs one logit per class: give the model's last layer "
+                                         "one output per class$"):
+        fit(MLP(2, [4, 1], seed=0), X_train, y_train, loss="softmax_cross_entropy", epochs=1,
+            progress=False, trace=trace)
