@@ -191,7 +191,7 @@ def _flat_pairs(outputs: object, targets: object, loss: str) -> list[tuple]:
     return flat
 
 
-def _check_one_output(output: object, target: object, index: int, loss: str) -> None:
+def _check_one_output(output: Any, target: object, index: int, loss: str) -> None:
     """A target that is one number needs one output: a ValueError for a list of them."""
     if _is_sequence(output):
         number = target.data if isinstance(target, Value) else target  # a traced step's input

@@ -1,12 +1,16 @@
 """The exercise checkers (nn.checks): reference solutions pass, and every common wrong
 answer fails with a CheckFailure that names the right mistake and says what to do."""
 import math
+import re
+from pathlib import Path
 
 import pytest
 import sympy
 
 import exercise_solutions as solution
 import glassgrad.nn as nn
+import glassgrad.nn.checks as checks
+import glassgrad.nn.checks_optim as checks_optim
 from glassgrad.engine import Value, ops, run_backward, topological_order
 from glassgrad.nn.checks import (CheckFailure, accuracy_exercise_data, backward_exercise_graph,
                                  check_accuracy, check_backward_by_hand, check_local_derivative,
@@ -616,3 +620,16 @@ def test_exercise_5_model_with_a_hidden_layer_below_target_is_not_told_to_add_on
            epochs=10, progress=False)
     failure = failure_of(check_accuracy, model, X_test, y_test, target=0.99)
     assert failure.mistake == "not_enough" and "hidden layer" not in failure.hint
+
+
+# ------------------------------------------------- the teacher's guide names real codes
+
+def test_every_code_in_the_teachers_misconceptions_table_is_one_a_checker_gives():
+    guide = (Path(__file__).resolve().parent.parent / "notebooks" / "TEACHERS.md").read_text()
+    table = guide.split("## Common misconceptions")[1].split("\n## ")[0]
+    codes = {code for row in table.splitlines() if row.startswith('| "')
+             for code in re.findall(r"`([a-z_]+)`", row.rsplit(" | ", 1)[-1])}
+    source = Path(checks.__file__).read_text() + Path(checks_optim.__file__).read_text()
+    assert {"returned_history", "no_hidden_layer", "applied_twice", "used_unfinished_grad",
+            "bias_added_per_input", "activation_per_term"} <= codes
+    assert [code for code in sorted(codes) if f'"{code}"' not in source] == []
