@@ -420,15 +420,15 @@ def _wrong_local_derivatives(node: Value, use: Use, names: dict[Value, str]) -> 
         return []
     name, user_name = names[node], names[user]
     if op.arity == 2:
-        other = user.inputs[1 - i]
-        other_name = names.get(other, f"{other.data:g}")
-        texts = [_named(text, [names.get(x, f"{x.data:g}") for x in user.inputs]) for text in op.derivatives]
+        if user.inputs[1 - i] is node:  # x * x: both derivatives are the same
+            return []
+        input_names = [names.get(x, f"{x.data:g}") for x in user.inputs]  # a constant by its value
+        texts = [_named(text, input_names) for text in op.derivatives]
         return [("swapped_inputs",
-                 f"{user_name} = {_named(op.formula, [names.get(x, f'{x.data:g}') for x in user.inputs])}, "
-                 f"so d{user_name}/d{name} = {texts[i]} = {local_grad:.4g}. Your {name}.grad is what "
-                 f"d{user_name}/d{other_name} = {texts[1 - i]} = {user.local_grads[1 - i]:.4g} gives: "
-                 f"the derivative with respect to the other input.",
-                 user.local_grads[1 - i])] if other is not node else []
+                 f"{user_name} = {_named(op.formula, input_names)}, so d{user_name}/d{name} = "
+                 f"{texts[i]} = {local_grad:.4g}. Your {name}.grad is what {texts[1 - i]} = "
+                 f"{user.local_grads[1 - i]:.4g} gives: the derivative with respect to the other "
+                 f"input, {input_names[1 - i]}.", user.local_grads[1 - i])]
     wrong: list[tuple[str, str, float]] = []
     right_text = _derivative_in_output(op, name, user_name)
     with_input_text = re.sub(rf"\b{user_name}\b", name, right_text)

@@ -155,7 +155,7 @@ def prepare_labels(y: Sequence, count: int, loss: str | Callable[..., Value] | N
               for label in labels]
     base = None if loss is None else base_loss(get_loss(loss))
     if base in TWO_CLASS_LOSSES:
-        _refuse_more_than_two_classes(labels, base, where)
+        _check_two_class_labels(labels, base, where)
     if base is hinge and 0 in labels:
         labels = [2 * label - 1 for label in labels]
     return labels
@@ -164,7 +164,7 @@ def prepare_labels(y: Sequence, count: int, loss: str | Callable[..., Value] | N
 TWO_CLASS_LOSSES = (hinge, binary_cross_entropy_with_logits)  # one output: two classes, labels 0/1
 
 
-def _refuse_more_than_two_classes(labels: list, loss: Callable, where: str) -> None:
+def _check_two_class_labels(labels: list, loss: Callable, where: str) -> None:
     """A ValueError naming the first whole-number label that is not 0 or 1 (hinge: nor -1
     with +1). bce's probabilities in [0, 1] pass; the loss itself checks them."""
     allowed = {0, 1} if loss is not hinge or 0 in labels else {-1, 1}

@@ -242,8 +242,24 @@ def test_backward_by_hand_tanh_derivative_from_its_input_names_the_output_with_t
 def test_backward_by_hand_with_a_own_value_for_du_da_says_du_da_is_b():
     failure = failure_of(check_backward_by_hand, backward_with_a_own_value_for_du_da)
     a, b = backward_exercise_graph()["a"].data, backward_exercise_graph()["b"].data
-    assert failure.hint.startswith(f"u = a*b, so du/da = b = {b:.4g}. Your a.grad is what du/db = a = "
-                                   f"{a:.4g} gives: the derivative with respect to the other input.")
+    assert failure.hint == (f"u = a*b, so du/da = b = {b:.4g}. Your a.grad is what a = {a:.4g} gives: "
+                            "the derivative with respect to the other input, b.")
+
+
+def test_backward_by_hand_swapped_inputs_names_a_constant_input_by_its_value():
+    def build():
+        x = Value(1.5, label="x")
+        y = x * 3.0
+        y.label = "y"
+        return {"x": x, "y": y}
+
+    def own_value_for_dy_dx(x, y):
+        y.grad = 1.0
+        x.grad += x.data * y.grad
+    failure = failure_of(check_backward_by_hand, own_value_for_dy_dx, build=build)
+    assert failure.mistake == "swapped_inputs"
+    assert failure.hint == ("y = x*3, so dy/dx = 3 = 3. Your x.grad is what x = 1.5 gives: the "
+                            "derivative with respect to the other input, 3.")
 
 
 @pytest.mark.parametrize("wrong, through", [
