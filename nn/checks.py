@@ -39,9 +39,10 @@ from glassgrad.engine import Op, Value, gradcheck, topological_order
 from glassgrad.engine.ops import BUILTIN_OPS
 
 from .data import make_spirals, train_test_split
-from .layers import ACTIVATIONS
+from .keras import Dense, Input, Sequential
+from .layers import ACTIVATIONS, MLP, Dropout, Layer, Neuron
 from .predictions import evaluation_mode, model_loss
-from .train import accuracy as nn_accuracy
+from .train import History, accuracy as nn_accuracy
 
 # A guess at a mistake: (mistake code, hint for the student, the answers it would give).
 Guess = tuple[str, str, Sequence[float]]
@@ -365,58 +366,126 @@ def _follows_stored_local_grads(check: str, backward_by_hand: Callable[..., obje
     return not all(_close(doubled[name].grad, node.grad) for name, node in answered.items())
 
 
+Use = tuple[Value, int, float]  # (a node that takes the node as input i, i, the edge's local derivative)
+
+
+def _uses(reference: dict[str, Value], node: Value) -> list[Use]:
+    """Every use of ``node`` in the graph: each node that takes it as an input, and where."""
+    return [(user, i, local_grad) for user in reference.values()
+            for i, (user_input, local_grad) in enumerate(zip(user.inputs, user.local_grads))
+            if user_input is node]
+
+
 def _backward_guesses(reference: dict[str, Value], node: Value, names: dict[Value, str],
                       root_name: str) -> list[Guess]:
-    """Wrong values for ``node.grad`` that common mistakes give, upstream grads being right."""
+    """Wrong values for ``node.grad`` that common mistakes give, upstream grads being right.
+
+    Each guess changes one term of the right answer, sum over uses of local_grad * user.grad:
+    one use only (``=`` for ``+=``), no user.grad, a local derivative of the wrong kind,
+    or a user.grad read before all of its own terms were added."""
     if node is reference[root_name]:
         return [("root_not_seeded",
                  f"Backward starts at the output: set {root_name}.grad = 1.0 (dL/dL = 1).",
                  [0.0])]
-    uses = [(user, local_grad)  # every node that takes `node` as an input, with the edge's number
-            for user in reference.values()
-            for user_input, local_grad in zip(user.inputs, user.local_grads) if user_input is node]
-    right = sum(local_grad * user.grad for user, local_grad in uses)
+    uses = _uses(reference, node)
+    right = sum(local_grad * user.grad for user, _, local_grad in uses)
     guesses: list[Guess] = [("sign_error", "Same size, opposite sign: a sign error?", [-node.grad])]
     if len(uses) > 1:
-        for user, local_grad in uses:
+        for user, _, local_grad in uses:
             guesses.append((
                 "overwrote_grad",
                 f"{names[node]} is used {len(uses)} times, and you kept only the gradient "
                 f"through {names[user]}: accumulate with += instead of overwriting with =.",
                 [local_grad * user.grad]))
-    for user, local_grad in uses:
+    for user, _, local_grad in uses:
         if not _close(user.grad, 1.0):
             guesses.append((
                 "missing_chain_factor",
                 f"That is the local derivative d{names[user]}/d{names[node]} alone: multiply "
                 f"it by the gradient flowing in, {names[user]}.grad (the chain rule).",
-                [sum(g for _, g in uses) if len(uses) > 1 else local_grad]))
-    for user, local_grad in uses:
-        op = user.op
-        if op is None or op.arity != 1 or not op.derivatives:
-            continue
+                [sum(g for _, _, g in uses) if len(uses) > 1 else local_grad]))
+    for use in uses:
+        guesses += [(code, hint, [right + (wrong_local - use[2]) * use[0].grad])
+                    for code, hint, wrong_local in _wrong_local_derivatives(node, use, names)]
+    return guesses + _partial_upstream_guesses(reference, node, uses, names)
+
+
+def _wrong_local_derivatives(node: Value, use: Use, names: dict[Value, str]) -> list[tuple[str, str, float]]:
+    """(code, hint, the local derivative it gives) for the mistakes one edge invites: the
+    other input's derivative of a binary op; for a unary op, its formula in the input where
+    it is written in the output, or the op applied to its own output again."""
+    user, i, local_grad = use
+    op = user.op
+    if op is None or not op.derivatives or op.arity > 2:
+        return []
+    name, user_name = names[node], names[user]
+    if op.arity == 2:
+        if user.inputs[1 - i] is node:  # x * x: both derivatives are the same
+            return []
+        input_names = [names.get(x, f"{x.data:g}") for x in user.inputs]  # a constant by its value
+        texts = [_named(text, input_names) for text in op.derivatives]
+        return [("swapped_inputs",
+                 f"{user_name} = {_named(op.formula, input_names)}, so d{user_name}/d{name} = "
+                 f"{texts[i]} = {local_grad:.4g}. Your {name}.grad is what {texts[1 - i]} = "
+                 f"{user.local_grads[1 - i]:.4g} gives: the derivative with respect to the other "
+                 f"input, {input_names[1 - i]}.", user.local_grads[1 - i])]
+    wrong: list[tuple[str, str, float]] = []
+    right_text = _derivative_in_output(op, name, user_name)
+    with_input_text = re.sub(rf"\b{user_name}\b", name, right_text)
+    if with_input_text != right_text:  # else the two texts would read the same (sigmoid's)
         with_input = op.local_grads(node.data, node.data)[0]  # the input where the output belongs
-        if _close(with_input, local_grad):
-            continue
-        right_text = _derivative_in_output(op, names[node], names[user])
-        wrong_text = re.sub(rf"\b{names[user]}\b", names[node], right_text)
-        guesses.append((
+        wrong.append((
             "used_input_for_output",
-            f"{names[user]} = {op.name}({names[node]}), so d{names[user]}/d{names[node]} = "
-            f"{right_text} = {local_grad:.4g}, with the OUTPUT {names[user]} = {user.data:.4g}. "
-            f"Your {names[node]}.grad is what {wrong_text} = {with_input:.4g} gives, with the "
-            f"input {names[node]} = {node.data:.4g} instead: d {op.name}(x)/dx = "
-            f"{op.derivatives[0]} is written in {op.name}'s output.",
-            [right + (with_input - local_grad) * user.grad]))
+            f"{user_name} = {op.name}({name}), so d{user_name}/d{name} = "
+            f"{right_text} = {local_grad:.4g}, with the OUTPUT {user_name} = {user.data:.4g}. "
+            f"Your {name}.grad is what {with_input_text} = {with_input:.4g} gives, with the "
+            f"input {name} = {node.data:.4g} instead: d {op.name}(x)/dx = "
+            f"{op.derivatives[0]} is written in {op.name}'s output.", with_input))
+    twice = op.local_grads(user.data, op.forward(user.data))[0]  # the op's derivative at its output
+    wrong.append((
+        "applied_twice",
+        f"{user_name} = {op.name}({name}), so d{user_name}/d{name} = {right_text} = "
+        f"{local_grad:.4g}. Your {name}.grad is what {_named(op.derivatives[0], [user_name])} = "
+        f"{twice:.4g} gives: that applies {op.name} twice ({user_name} is {op.name}({name}) already).",
+        twice))
+    return [guess for guess in wrong if not _close(guess[2], local_grad)]
+
+
+def _partial_upstream_guesses(reference: dict[str, Value], node: Value, uses: list[Use],
+                              names: dict[Value, str]) -> list[Guess]:
+    """``node.grad`` computed from a user's grad that had only some of its terms yet: the
+    user is used more than once, and the chain rule ran on before its ``+=`` lines were done."""
+    guesses: list[Guess] = []
+    right = sum(local_grad * user.grad for user, _, local_grad in uses)
+    for user, _, local_grad in uses:
+        user_uses = _uses(reference, user)
+        if len(user_uses) < 2:
+            continue
+        for later, _, later_local_grad in user_uses:
+            partial = later_local_grad * later.grad  # user.grad with only the term through `later`
+            if _close(partial, user.grad):
+                continue
+            guesses.append((
+                "used_unfinished_grad",
+                f"Your {names[node]}.grad used {names[user]}.grad = {partial:.4g}, only its gradient "
+                f"through {names[later]}; {names[user]} is used {len(user_uses)} times, so "
+                f"{names[user]}.grad = {user.grad:.4g} once every term is added. Finish "
+                f"{names[user]}.grad (all of its += lines) before using it for {names[node]}: "
+                f"backward reaches a node only after every node that uses it.",
+                [right + local_grad * (partial - user.grad)]))
     return guesses
+
+
+def _named(text: str, input_names: Sequence[str]) -> str:
+    """An op's formula text with x (and y) replaced by the graph's names of its inputs."""
+    by_symbol = dict(zip(_INPUT_NAMES, input_names))
+    return re.sub(r"\b[xy]\b", lambda found: by_symbol.get(found.group(), found.group()), text)
 
 
 def _derivative_in_output(op: Op, input_name: str, output_name: str) -> str:
     """The op's local derivative as text, in the names of the graph: for t = tanh(u),
     "1 - tanh(x)**2" becomes "1 - t**2" (the output's name where the formula appears)."""
-    def named(text: str) -> str:
-        return re.sub(r"\bx\b", input_name, text)
-    return named(op.derivatives[0]).replace(named(op.formula), output_name)
+    return _named(op.derivatives[0], [input_name]).replace(_named(op.formula, [input_name]), output_name)
 
 
 # ---------------------------------------------------------------- neuron forward
@@ -483,6 +552,15 @@ def check_neuron_forward(neuron_forward: Callable[..., Value], activation: str =
           f"({len(_NEURON_CASES)} neurons)")
 
 
+def _running_activation(activation: str, weights: Sequence[float], bias: float,
+                        inputs: Sequence[float]) -> float:
+    """The activation applied inside the loop, to the running sum: out = act(out + w_i x_i)."""
+    out = bias
+    for w, x in zip(weights, inputs):
+        out = _activate(activation, out + w * x)
+    return out
+
+
 def _dot(weights: Sequence[float], inputs: Sequence[float]) -> float:
     return sum(w * x for w, x in zip(weights, inputs))
 
@@ -505,9 +583,22 @@ def _neuron_guesses(activation: str) -> list[Guess]:
          f"{_activation_text(activation)}(w . x + b).",
          [_activate(activation, _dot(w, x)) + b for w, b, x in cases]),
     ]
+    guesses.append(("bias_added_per_input", "You added the bias once per input (inside the loop): "
+                    "add b once, to the whole sum w0*x0 + w1*x1 + ...",
+                    [_activate(activation, _dot(w, x) + len(x) * b) for w, b, x in cases]))
     if activation != "linear":
         guesses.append(("missing_activation", f"Did you forget the activation, .{activation}()?",
                         [_dot(w, x) + b for w, b, x in cases]))
+        once = (f"Apply .{activation}() once, after the loop, to the whole sum: "
+                f"{activation}(w0*x0 + w1*x1 + ... + b), not to each term.")
+        guesses += [
+            ("activation_per_term", once,
+             [sum(_activate(activation, wi * xi) for wi, xi in zip(w, x)) + b for w, b, x in cases]),
+            ("activation_per_term", once,
+             [_activate(activation, sum(_activate(activation, wi * xi) for wi, xi in zip(w, x)) + b)
+              for w, b, x in cases]),
+            ("activation_per_term", once, [_running_activation(activation, w, b, x) for w, b, x in cases]),
+        ]
     guesses += [("wrong_activation", f"That is {other}, not {activation}.",
                  [_activate(other, _dot(w, x) + b) for w, b, x in cases])
                 for other in _ACTIVATIONS if other != activation]
@@ -599,6 +690,10 @@ def check_accuracy(model: Callable[[list[float]], object] | None, X: Sequence[Se
     check = f"check_accuracy(target={target:.0%})"
     if model is None:
         raise CheckFailure(check, "the model is None: is training it still a TODO?", TODO_HINT, "todo")
+    if _is_history(model):
+        raise CheckFailure(check, "the model is a History, what nn.fit returns",
+                           "You returned fit's History; return the model (fit trains it in place): "
+                           "nn.fit(model, X, y, ...), then return model.", "returned_history")
     if len(X) != len(y) or not X:
         raise ValueError(f"{check}: X and y must be the same non-zero length, "
                          f"got {len(X)} and {len(y)}")
@@ -621,11 +716,35 @@ def check_accuracy(model: Callable[[list[float]], object] | None, X: Sequence[Se
         code, hint = "no_learning", ("No better than guessing: did the loss go down? Check "
                                      "zero_grad before backward, the sign of the update and "
                                      "the learning rate.")
+    elif _has_no_hidden_layer(model):
+        code, hint = "no_hidden_layer", ("No hidden layer: a straight-line model cannot follow "
+                                         "curves such as spirals; add a hidden layer (e.g. "
+                                         f"nn.MLP(2, [16, 16, {len(set(y))}])).")
     else:
         code, hint = "not_enough", ("Learning, but not enough yet: train for more steps, try "
                                     "another learning rate or a larger model.")
     raise CheckFailure(check, f"accuracy {accuracy:.1%} on {len(y)} points, below the target",
                        hint, code)
+
+
+def _is_history(model: object) -> bool:
+    """Is ``model`` nn.fit's History, here or in the grader's student process (whose objects
+    come back as proxies named after their type, "your History": see viz/sandbox.py)?"""
+    return isinstance(model, History) or _name(model) == f"your {History.__name__}"
+
+
+def _has_no_hidden_layer(model: object) -> bool:
+    """Is ``model`` one layer of neurons, its inputs wired straight to its outputs (a Neuron,
+    a Layer, nn.MLP(2, [3]), a Sequential of one Dense)? Then every boundary between its
+    classes is a straight line. (A model in the grader's process cannot be looked into: False.)"""
+    if isinstance(model, (Neuron, Layer)):
+        return True
+    if isinstance(model, MLP):
+        return len(model.layers) == 1
+    if isinstance(model, Sequential):
+        return (all(isinstance(layer, (Dense, Input, Dropout)) for layer in model.layers)
+                and sum(isinstance(layer, Dense) for layer in model.layers) == 1)
+    return False
 
 
 def _check_output(check: str, output: object, classes: int) -> object:

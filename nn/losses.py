@@ -80,7 +80,7 @@ def softmax_cross_entropy(logits_per_sample: Sequence[Output] | Sequence[Sequenc
     samples = _pairs(logits_per_sample, class_index, "softmax_cross_entropy")
     losses = []
     for i, (logits, target) in enumerate(samples):
-        logits = list(logits)
+        logits = _logits_of(logits, i)
         if isinstance(target, bool) or not isinstance(target, numbers.Integral) \
                 or not 0 <= int(target) < len(logits):
             raise ValueError(f"softmax_cross_entropy: sample {i} has {len(logits)} logits, so its "
@@ -137,6 +137,14 @@ def _zip_samples(outputs: Any, targets: Any, loss: str) -> list[tuple]:
     return list(zip(outputs, targets))
 
 
+def _logits_of(logits: Any, index: int) -> list:
+    """One sample's logits as a list; a ValueError for one output (a model with one neuron)."""
+    if not _is_sequence(logits):
+        raise ValueError(f"softmax_cross_entropy: sample {index} is one output, {logits!r}, but softmax "
+                         "needs one logit per class: give the model's last layer one output per class")
+    return list(logits)
+
+
 def _check_hinge_labels(labels: list) -> None:
     for i, label in enumerate(labels):
         if label not in (-1, 1):
@@ -174,12 +182,22 @@ def _log_sum_exp(logits: list) -> Value:
 def _flat_pairs(outputs: object, targets: object, loss: str) -> list[tuple]:
     """Like ``_pairs``, with samples that have several outputs unpacked into their numbers."""
     flat = []
-    for output, target in _pairs(outputs, targets, loss):
+    for i, (output, target) in enumerate(_pairs(outputs, targets, loss)):
         if _is_sequence(target):
             flat += _pairs(output, target, loss)
         else:
+            _check_one_output(output, target, i, loss)
             flat.append((output, target))
     return flat
+
+
+def _check_one_output(output: Any, target: object, index: int, loss: str) -> None:
+    """A target that is one number needs one output: a ValueError for a list of them."""
+    if _is_sequence(output):
+        number = target.data if isinstance(target, Value) else target  # a traced step's input
+        raise ValueError(f"{loss}: the model gives {len(output)} outputs per sample but the target "
+                         f"of sample {index} is one number, {number:g}: for classes use "
+                         "loss='softmax_cross_entropy' (or give one-hot targets, one number per output)")
 
 
 def _is_array(x: object) -> bool:
@@ -265,7 +283,7 @@ def _encode_one_hot(labels: list) -> list[list[float]]:
 def _softmax_cross_entropy_of_one_hot(logits_per_sample: Sequence, one_hots: Sequence) -> Value:
     losses = []
     for i, (logits, one_hot) in enumerate(_zip_samples(logits_per_sample, one_hots, "softmax_cross_entropy")):
-        logits = list(logits)
+        logits = _logits_of(logits, i)
         if len(one_hot) > len(logits):
             raise ValueError(f"softmax_cross_entropy: sample {i} has {len(logits)} logits but the labels "
                              f"name {len(one_hot)} classes; give the model one output per class")
@@ -276,8 +294,12 @@ def _softmax_cross_entropy_of_one_hot(logits_per_sample: Sequence, one_hots: Seq
 
 def _mse_of_inputs(preds: Sequence, targets: Sequence) -> Value:
     flat: list[tuple] = []
-    for pred, target in _zip_samples(preds, targets, "mse"):
-        flat += _zip_samples(pred, target, "mse") if isinstance(target, (list, tuple)) else [(pred, target)]
+    for i, (pred, target) in enumerate(_zip_samples(preds, targets, "mse")):
+        if isinstance(target, (list, tuple)):
+            flat += _zip_samples(pred, target, "mse")
+        else:
+            _check_one_output(pred, target, i, "mse")
+            flat.append((pred, target))
     return _mean([_squared_error(pred, target) for pred, target in flat])
 
 

@@ -24,7 +24,9 @@ midpoint for mse is (negative + positive) / 2: 0.5 for labels {0, 1}, 0 for {-1,
 A sigmoid's p > 0.5 is the same boundary as its logit z > 0.
 
 Labels: whole numbers (1.0 -> 1) are made ints, and for hinge, whose labels must be
--1 or +1, labels 0/1 become -1/+1 (y*2 - 1): ``prepare_labels``.
+-1 or +1, labels 0/1 become -1/+1 (y*2 - 1): ``prepare_labels``. The two-class losses
+(hinge, bce) refuse other whole-number labels there, before any mapping, so the error
+names the label the caller gave (a 2 of three classes, not the 3 that y*2 - 1 makes).
 """
 from __future__ import annotations
 
@@ -37,7 +39,7 @@ from typing import Callable, Iterator, Sequence
 from glassgrad.engine import Value
 
 from .layers import Layer, Neuron
-from .losses import get_loss, hinge, mse
+from .losses import binary_cross_entropy_with_logits, get_loss, hinge, mse
 from .module import Module
 
 PROBABILITY_OUTPUTS = ("sigmoid", "step")  # one output in [0, 1]: split at 0.5
@@ -151,9 +153,33 @@ def prepare_labels(y: Sequence, count: int, loss: str | Callable[..., Value] | N
     # int() takes int, float, Fraction and NumPy numbers alike; typeshed's numbers.Real declares no __int__.
     labels = [int(label) if isinstance(label, numbers.Real) and float(label).is_integer() else label  # type: ignore[call-overload]
               for label in labels]
-    if loss is not None and base_loss(get_loss(loss)) is hinge and 0 in labels:
+    base = None if loss is None else base_loss(get_loss(loss))
+    if base in TWO_CLASS_LOSSES:
+        _check_two_class_labels(labels, base, where)
+    if base is hinge and 0 in labels:
         labels = [2 * label - 1 for label in labels]
     return labels
+
+
+TWO_CLASS_LOSSES = (hinge, binary_cross_entropy_with_logits)  # one output: two classes, labels 0/1
+
+
+def _check_two_class_labels(labels: list, loss: Callable, where: str) -> None:
+    """A ValueError naming the first whole-number label that is not 0 or 1 (hinge: nor -1
+    with +1). bce's probabilities in [0, 1] pass; the loss itself checks them."""
+    allowed = {0, 1} if loss is not hinge or 0 in labels else {-1, 1}
+    wrong = next(((i, label) for i, label in enumerate(labels)
+                  if isinstance(label, numbers.Integral) and label not in allowed), None)
+    if wrong is None:
+        return
+    index, label = wrong
+    classes = sorted({label for label in labels if isinstance(label, numbers.Integral)})
+    shown = ", ".join(map(str, classes[:6])) + (", ..." if len(classes) > 6 else "")
+    advice = (f"{len(classes)} classes need one output per class and loss='softmax_cross_entropy'"
+              if len(classes) > 2 else "map the two classes to 0 and 1")
+    pairs = "0 or 1 (or -1 and +1)" if loss is hinge else "0 or 1"
+    raise ValueError(f"{where}: {loss.__name__} labels must be {pairs}, got {label!r} at index "
+                     f"{index} (the labels are {shown}): {advice}")
 
 
 @contextlib.contextmanager

@@ -1,12 +1,16 @@
 """The exercise checkers (nn.checks): reference solutions pass, and every common wrong
 answer fails with a CheckFailure that names the right mistake and says what to do."""
 import math
+import re
+from pathlib import Path
 
 import pytest
 import sympy
 
 import exercise_solutions as solution
 import glassgrad.nn as nn
+import glassgrad.nn.checks as checks
+import glassgrad.nn.checks_optim as checks_optim
 from glassgrad.engine import Value, ops, run_backward, topological_order
 from glassgrad.nn.checks import (CheckFailure, accuracy_exercise_data, backward_exercise_graph,
                                  check_accuracy, check_backward_by_hand, check_local_derivative,
@@ -168,7 +172,47 @@ def backward_with_tanh_input_for_output(a, b, u, t, L):
     b.grad += a.data * u.grad
 
 
+def backward_with_a_own_value_for_du_da(a, b, u, t, L):
+    L.grad = 1.0
+    t.grad = u.data * L.grad
+    u.grad += t.data * L.grad
+    u.grad += (1.0 - t.data ** 2) * t.grad
+    a.grad += a.data * u.grad                   # du/da is b, the other input
+    b.grad += a.data * u.grad
+
+
+def backward_passing_u_on_before_its_term_through_L(a, b, u, t, L):
+    L.grad = 1.0
+    t.grad = u.data * L.grad
+    u.grad += (1.0 - t.data ** 2) * t.grad      # only the term through t, so far
+    a.grad += b.data * u.grad
+    b.grad += a.data * u.grad
+    u.grad += t.data * L.grad                   # too late for a and b
+
+
+def backward_passing_u_on_before_its_term_through_t(a, b, u, t, L):
+    L.grad = 1.0
+    t.grad = u.data * L.grad
+    u.grad += t.data * L.grad                   # only the term through L, so far
+    a.grad += b.data * u.grad
+    b.grad += a.data * u.grad
+    u.grad += (1.0 - t.data ** 2) * t.grad      # too late for a and b
+
+
+def backward_with_tanh_applied_twice(a, b, u, t, L):
+    L.grad = 1.0
+    t.grad = u.data * L.grad
+    u.grad += t.data * L.grad
+    u.grad += (1.0 - math.tanh(t.data) ** 2) * t.grad   # t is tanh(u) already
+    a.grad += b.data * u.grad
+    b.grad += a.data * u.grad
+
+
 @pytest.mark.parametrize("wrong, mistake, node", [
+    (backward_with_a_own_value_for_du_da, "swapped_inputs", "a"),
+    (backward_passing_u_on_before_its_term_through_L, "used_unfinished_grad", "b"),
+    (backward_passing_u_on_before_its_term_through_t, "used_unfinished_grad", "b"),
+    (backward_with_tanh_applied_twice, "applied_twice", "u"),
     (backward_overwriting_u, "overwrote_grad", "u"),
     (backward_missing_chain_factor_for_b, "missing_chain_factor", "b"),
     (backward_with_sign_error_at_t, "sign_error", "t"),
@@ -193,6 +237,80 @@ def test_backward_by_hand_tanh_derivative_from_its_input_names_the_output_with_t
     assert f"dt/du = 1 - t**2 = {1 - t * t:.4g}, with the OUTPUT t = {t:.4g}" in failure.hint
     assert f"what 1 - u**2 = {1 - u * u:.4g} gives, with the input u = {u:.4g}" in failure.hint
     assert "d tanh(x)/dx = 1 - tanh(x)**2 is written in tanh's output" in failure.hint
+
+
+def test_backward_by_hand_with_a_own_value_for_du_da_says_du_da_is_b():
+    failure = failure_of(check_backward_by_hand, backward_with_a_own_value_for_du_da)
+    a, b = backward_exercise_graph()["a"].data, backward_exercise_graph()["b"].data
+    assert failure.hint == (f"u = a*b, so du/da = b = {b:.4g}. Your a.grad is what a = {a:.4g} gives: "
+                            "the derivative with respect to the other input, b.")
+
+
+def test_backward_by_hand_swapped_inputs_names_a_constant_input_by_its_value():
+    def build():
+        x = Value(1.5, label="x")
+        y = x * 3.0
+        y.label = "y"
+        return {"x": x, "y": y}
+
+    def own_value_for_dy_dx(x, y):
+        y.grad = 1.0
+        x.grad += x.data * y.grad
+    failure = failure_of(check_backward_by_hand, own_value_for_dy_dx, build=build)
+    assert failure.mistake == "swapped_inputs"
+    assert failure.hint == ("y = x*3, so dy/dx = 3 = 3. Your x.grad is what x = 1.5 gives: the "
+                            "derivative with respect to the other input, 3.")
+
+
+@pytest.mark.parametrize("wrong, through", [
+    (backward_passing_u_on_before_its_term_through_L, "t"),
+    (backward_passing_u_on_before_its_term_through_t, "L"),
+])
+def test_backward_by_hand_that_passes_u_on_unfinished_says_finish_u_grad_first(wrong, through):
+    failure = failure_of(check_backward_by_hand, wrong)
+    reference = backward_exercise_graph()
+    reference["L"].backward()
+    u, t = reference["u"], reference["t"]
+    partial = t.data * 1.0 if through == "L" else (1.0 - t.data ** 2) * t.grad
+    assert failure.hint.startswith(f"Your b.grad used u.grad = {partial:.4g}, only its gradient through "
+                                   f"{through}; u is used 2 times, so u.grad = {u.grad:.4g} once every "
+                                   "term is added. Finish u.grad (all of its += lines) before using it "
+                                   "for b")
+
+
+def test_backward_by_hand_with_tanh_applied_twice_says_t_is_tanh_u_already():
+    failure = failure_of(check_backward_by_hand, backward_with_tanh_applied_twice)
+    t = backward_exercise_graph()["t"].data
+    assert failure.hint == (f"t = tanh(u), so dt/du = 1 - t**2 = {1 - t * t:.4g}. Your u.grad is what "
+                            f"1 - tanh(t)**2 = {1 - math.tanh(t) ** 2:.4g} gives: that applies tanh "
+                            "twice (t is tanh(u) already).")
+
+
+def sigmoid_graph():
+    x = Value(0.8, label="x")
+    s = x.sigmoid()
+    s.label = "s"
+    return {"x": x, "s": s}
+
+
+def test_backward_by_hand_sigmoid_from_its_input_gets_no_hint_whose_two_formulas_read_the_same():
+    # sigmoid's declared derivative, exp(-x)/(1 + exp(-x))**2, does not contain its formula, so
+    # "from the output" and "from the input" would print the same text: that guess is left out.
+    def sigmoid_derivative_from_its_input(x, s):
+        s.grad = 1.0
+        x.grad += x.data * (1.0 - x.data) * s.grad
+    failure = failure_of(check_backward_by_hand, sigmoid_derivative_from_its_input, build=sigmoid_graph)
+    assert failure.mistake == "wrong_value" and "Apply the chain rule" in failure.hint
+
+
+def test_backward_by_hand_sigmoid_applied_twice_is_named():
+    def sigmoid_of_its_output(x, s):
+        s.grad = 1.0
+        twice = 1.0 / (1.0 + math.exp(-s.data))
+        x.grad += twice * (1.0 - twice) * s.grad
+    failure = failure_of(check_backward_by_hand, sigmoid_of_its_output, build=sigmoid_graph)
+    assert failure.mistake == "applied_twice"
+    assert "exp(-s)/(1 + exp(-s))**2" in failure.hint and "applies sigmoid twice" in failure.hint
 
 
 def test_backward_by_hand_that_forgets_the_seed_so_every_grad_is_zero_names_the_seed():
@@ -283,6 +401,47 @@ def test_neuron_forward_wrong_answer_gets_its_hint(wrong, mistake, words):
     failure = failure_of(check_neuron_forward, wrong)
     assert failure.mistake == mistake
     assert words in failure.hint
+
+
+def neuron_adding_the_bias_per_input(weights, bias, inputs, activation="tanh"):
+    out = Value(0.0)
+    for w, x in zip(weights, inputs):
+        out = out + w * x + bias                # n times b
+    return getattr(out, activation)()
+
+
+def neuron_activating_each_term(weights, bias, inputs, activation="tanh"):
+    out = bias
+    for w, x in zip(weights, inputs):
+        out = out + getattr(w * x, activation)()
+    return out
+
+
+def neuron_activating_each_term_and_the_sum(weights, bias, inputs, activation="tanh"):
+    return getattr(neuron_activating_each_term(weights, bias, inputs, activation), activation)()
+
+
+def neuron_activating_the_running_sum(weights, bias, inputs, activation="tanh"):
+    out = bias
+    for w, x in zip(weights, inputs):
+        out = getattr(out + w * x, activation)()
+    return out
+
+
+@pytest.mark.parametrize("activation", ["tanh", "sigmoid"])
+@pytest.mark.parametrize("wrong, mistake, words", [
+    (neuron_adding_the_bias_per_input, "bias_added_per_input", "the bias once per input"),
+    (neuron_activating_each_term, "activation_per_term", "once, after the loop"),
+    (neuron_activating_each_term_and_the_sum, "activation_per_term", "not to each term"),
+    (neuron_activating_the_running_sum, "activation_per_term", "to the whole sum"),
+])
+def test_neuron_forward_bias_or_activation_inside_the_loop_gets_its_hint(wrong, mistake, words, activation):
+    failure = failure_of(check_neuron_forward,
+                         lambda w, b, x: wrong(w, b, x, activation), activation=activation)
+    assert failure.mistake == mistake
+    assert words in failure.hint
+    if mistake == "activation_per_term":
+        assert f"Apply .{activation}() once" in failure.hint
 
 
 def test_neuron_forward_with_two_hard_coded_inputs_says_it_used_only_the_first_2_of_3():
@@ -443,3 +602,50 @@ def test_exercise_5_model_trained_on_misaligned_labels_misses_the_target():
     nn.fit(model, X_train, sorted(y_train), loss="softmax_cross_entropy", optimizer="adam",
            lr=0.05, epochs=100, progress=False)      # the bug: labels sorted, points not
     assert failure_of(check_accuracy, model, X_test, y_test, target=0.9).mistake == "no_learning"
+
+
+def test_exercise_5_returning_fits_history_says_return_the_model():
+    X_train, y_train, X_test, y_test = accuracy_exercise_data()
+    history = nn.fit(nn.MLP(2, [4, 3], seed=0), X_train, y_train, loss="softmax_cross_entropy",
+                     epochs=1, progress=False)
+    failure = failure_of(check_accuracy, history, X_test, y_test)
+    assert failure.mistake == "returned_history"
+    assert "the model is a History" in failure.problem
+    assert failure.hint.startswith("You returned fit's History; return the model (fit trains it in place)")
+
+
+@pytest.mark.parametrize("straight", [
+    lambda: nn.MLP(2, [3], seed=0),
+    lambda: nn.Sequential([nn.Dense(3, input_dim=2)], seed=0),
+], ids=["MLP", "Sequential"])
+def test_exercise_5_model_without_a_hidden_layer_is_told_to_add_one(straight):
+    X_train, y_train, X_test, y_test = accuracy_exercise_data()
+    model = straight()
+    nn.fit(model, X_train, y_train, loss="softmax_cross_entropy", optimizer="adam", lr=0.05,
+           epochs=60, progress=False)
+    failure = failure_of(check_accuracy, model, X_test, y_test, target=0.9)
+    assert failure.mistake == "no_hidden_layer"
+    assert failure.hint.startswith("No hidden layer: a straight-line model cannot follow curves such "
+                                   "as spirals; add a hidden layer (e.g. nn.MLP(2, [16, 16, 3]))")
+
+
+def test_exercise_5_model_with_a_hidden_layer_below_target_is_not_told_to_add_one():
+    X_train, y_train, X_test, y_test = accuracy_exercise_data()
+    model = nn.MLP(2, [4, 3], seed=0)
+    nn.fit(model, X_train, y_train, loss="softmax_cross_entropy", optimizer="adam", lr=0.05,
+           epochs=10, progress=False)
+    failure = failure_of(check_accuracy, model, X_test, y_test, target=0.99)
+    assert failure.mistake == "not_enough" and "hidden layer" not in failure.hint
+
+
+# ------------------------------------------------- the teacher's guide names real codes
+
+def test_every_code_in_the_teachers_misconceptions_table_is_one_a_checker_gives():
+    guide = (Path(__file__).resolve().parent.parent / "notebooks" / "TEACHERS.md").read_text()
+    table = guide.split("## Common misconceptions")[1].split("\n## ")[0]
+    codes = {code for row in table.splitlines() if row.startswith('| "')
+             for code in re.findall(r"`([a-z_]+)`", row.rsplit(" | ", 1)[-1])}
+    source = Path(checks.__file__).read_text() + Path(checks_optim.__file__).read_text()
+    assert {"returned_history", "no_hidden_layer", "applied_twice", "used_unfinished_grad",
+            "bias_added_per_input", "activation_per_term"} <= codes
+    assert [code for code in sorted(codes) if f'"{code}"' not in source] == []

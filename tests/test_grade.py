@@ -360,6 +360,25 @@ def test_exercise_5_gives_partial_credit_for_a_model_between_the_targets(tmp_pat
     })
 
 
+def test_exercise_5_explains_a_returned_history_and_notebook_5s_hinge_model(tmp_path):
+    write(tmp_path, "history", solved("ex05", train_model=(
+        "def train_model(X, y):\n"
+        "    return nn.fit(nn.MLP(2, [4, 3], seed=0), X, y, loss='softmax_cross_entropy',\n"
+        "                  epochs=1, progress=False)")))
+    write(tmp_path, "hinge", solved("ex05", train_model=(
+        "def train_model(X, y):\n    model = nn.MLP(2, [16, 16, 1], seed=0)\n"
+        "    nn.fit(model, X, y, loss='hinge', lr=0.5, epochs=1, progress=False)\n"
+        "    return model")))
+    grade(exercise("ex05"), [tmp_path], tmp_path / "out", jobs=2, timeout=60, progress=False)
+    assert_graded(tmp_path / "out", {
+        "history": ({"accuracy_80": 0, "accuracy_90": 0}, {"accuracy_90": [
+            "the model is a History", "You returned fit's History; return the model"]}),
+        "hinge": ({"accuracy_80": 0, "accuracy_90": 0}, {"accuracy_90": [
+            "train_model raised ValueError: fit: hinge labels must be 0 or 1 (or -1 and +1), got 2",
+            "3 classes need one output per class and loss='softmax_cross_entropy'"]}),
+    })
+
+
 def test_the_feedback_page_escapes_what_the_notebook_wrote(tmp_path):
     write(tmp_path, "script", solved("ex01", mul_local_grads=(
         "def mul_local_grads(x, y, out):\n    raise ValueError('<script>alert(1)</script>')")))

@@ -211,6 +211,14 @@ def test_group_by_something_else_is_refused_with_what_it_got():
         draw_graph(Value(1.0) * 2.0, group_by=[Conv2d(1, 1, 3), "readout"])
 
 
+@pytest.mark.parametrize("empty", [[], ()])
+def test_group_by_an_empty_list_is_refused_as_empty_not_as_a_timing_problem(empty):
+    with pytest.raises(ValueError, match=f"^draw_graph: group_by={re.escape(repr(empty))} is empty; give "
+                                         "the Module whose boxes to draw") as caught:
+        draw_graph(Value(1.0) * 2.0, group_by=empty)
+    assert "latest call" not in str(caught.value)
+
+
 def test_a_grouped_conv_picture_renders_to_svg():
     conv = Conv2d(1, 1, 3, seed=0)
     loss = squares(flatten(conv(digit())))

@@ -117,3 +117,12 @@ def test_losses_are_found_by_name_and_an_unknown_name_lists_the_known_ones():
     assert get_loss(hinge) is hinge
     with pytest.raises(ValueError, match="unknown loss 'huber'.*'mse'.*'hinge'"):
         get_loss("huber")
+
+
+def test_mse_of_several_outputs_against_one_number_names_the_sample_and_the_loss_for_classes():
+    outputs = [[Value(0.1), Value(0.2)], [Value(0.3), Value(0.4)]]
+    with pytest.raises(ValueError, match="^mse: the model gives 2 outputs per sample but the target of "
+                                         "sample 1 is one number, 1: for classes use "
+                                         "loss='softmax_cross_entropy' \\(or give one-hot targets"):
+        mse(outputs, [[0.0, 1.0], 1])
+    assert mse(outputs, [[0.0, 1.0], [1.0, 0.0]]).data == pytest.approx((0.01 + 0.64 + 0.49 + 0.16) / 4)

@@ -235,3 +235,68 @@ def test_a_custom_loss_can_be_traced_with_its_labels_as_they_are(moons):
     histories = [fit(MLP(2, [4, 1], seed=0), X, y, loss=functools.partial(hinge), lr=0.1, epochs=3,
                      progress=False, trace=trace).loss for trace in (False, True)]
     assert histories[1] == histories[0]
+
+
+def test_fit_with_hinge_on_three_classes_names_the_original_label_and_the_loss_for_classes():
+    # Notebook 05's one-output hinge model, pasted into exercise 5 (three spirals, labels 0, 1, 2):
+    # the error names the label 2 the student gave, not the 3 that y*2 - 1 would make of it.
+    from glassgrad.nn.checks import accuracy_exercise_data
+    X_train, y_train, _, _ = accuracy_exercise_data()
+    first = next(i for i, label in enumerate(y_train) if label == 2)
+    with pytest.raises(ValueError) as caught:
+        fit(MLP(2, [16, 16, 1], seed=0), X_train, y_train, loss="hinge", epochs=1, progress=False)
+    message = str(caught.value)
+    assert message.startswith(f"fit: hinge labels must be 0 or 1 (or -1 and +1), got 2 at index {first} "
+                              "(the labels are 0, 1, 2): 3 classes need one output per class and "
+                              "loss='softmax_cross_entropy'")
+    assert "got 3" not in message and "y*2 - 1" not in message
+
+
+@pytest.mark.parametrize("loss, labels, words", [
+    ("bce", [0, 1, 2, 1] * 10, "binary_cross_entropy_with_logits labels must be 0 or 1, got 2 at "
+     "index 2 (the labels are 0, 1, 2): 3 classes need one output per class"),
+    ("hinge", [0, 2] * 20, "hinge labels must be 0 or 1 (or -1 and +1), got 2 at index 1 (the labels are "
+     "0, 2): map the two classes to 0 and 1"),
+    ("hinge", [-1, 0, 1, 1] * 10, "got -1 at index 0 (the labels are -1, 0, 1): 3 classes need"),
+])
+def test_fit_with_a_two_class_loss_refuses_other_labels_before_mapping_them(moons, loss, labels, words):
+    X, _ = moons
+    with pytest.raises(ValueError, match="^fit: ") as caught:
+        fit(MLP(2, [4, 1], seed=0), X, labels, loss=loss, epochs=1, progress=False)
+    assert words in str(caught.value)
+
+
+def test_fit_validation_data_with_three_classes_for_hinge_names_validation_data(moons):
+    X, y = moons
+    with pytest.raises(ValueError, match="^fit: validation_data: hinge labels must be 0 or 1"):
+        fit(MLP(2, [4, 1], seed=0), X, y, loss="hinge", epochs=1, progress=False,
+            validation_data=(X[:3], [0, 1, 2]))
+
+
+def test_fit_with_hinge_still_takes_minus_one_plus_one_and_bce_probabilities(moons):
+    X, y = moons
+    fit(MLP(2, [4, 1], seed=0), X, [2 * label - 1 for label in y], loss="hinge", epochs=1, progress=False)
+    fit(MLP(2, [4, 1], seed=0), X, [0.25 + 0.5 * label for label in y], loss="bce", epochs=1, progress=False)
+
+
+@pytest.mark.parametrize("trace", [True, False])
+def test_fit_with_mse_on_class_labels_for_three_outputs_says_use_softmax_cross_entropy(trace):
+    from glassgrad.nn.checks import accuracy_exercise_data
+    X_train, y_train, _, _ = accuracy_exercise_data()
+    with pytest.raises(ValueError) as caught:
+        fit(MLP(2, [8, 3], seed=0), X_train, y_train, loss="mse", epochs=1, progress=False, trace=trace)
+    assert str(caught.value) == (
+        f"mse: the model gives 3 outputs per sample but the target of sample 0 is one number, "
+        f"{y_train[0]}: for classes use loss='softmax_cross_entropy' (or give one-hot targets, one "
+        "number per output)")
+
+
+@pytest.mark.parametrize("trace", [True, False])
+def test_fit_with_softmax_cross_entropy_on_one_output_says_one_output_per_class(trace):
+    from glassgrad.nn.checks import accuracy_exercise_data
+    X_train, y_train, _, _ = accuracy_exercise_data()
+    with pytest.raises(ValueError, match="^softmax_cross_entropy: sample 0 is one output, Value\\(.*\\), but "
+                                         "softmax needs one logit per class: give the model's last layer "
+                                         "one output per class$"):
+        fit(MLP(2, [4, 1], seed=0), X_train, y_train, loss="softmax_cross_entropy", epochs=1,
+            progress=False, trace=trace)

@@ -123,6 +123,10 @@ def draw_grouped(root: Value, group_by: object, *, rankdir: str = "LR", precisio
     if not (isinstance(items, (list, tuple)) and all(isinstance(item, (Module, Group)) for item in items)):
         raise TypeError(f"draw_graph: group_by must be a Module (e.g. the model you called) or a list "
                         f"of Modules and nn.layers.Group, got {type(group_by).__name__} {group_by!r}")
+    if not items:
+        raise ValueError(f"draw_graph: group_by={group_by!r} is empty; give the Module whose boxes to "
+                         "draw (e.g. group_by=model), a list of Modules and Groups, or leave "
+                         "group_by out to draw every Value")
     modules = [item for item in items if isinstance(item, Module)]
     groups = [group for item in items
               for group in (recorded_groups(item) if isinstance(item, Module) else [item])]
