@@ -179,12 +179,14 @@ def _log_sum_exp(logits: list) -> Value:
     return shift + _sum([_as_value(z - shift).exp() for z in logits]).log()
 
 
-def _flat_pairs(outputs: object, targets: object, loss: str) -> list[tuple]:
-    """Like ``_pairs``, with samples that have several outputs unpacked into their numbers."""
+def _flat_pairs(outputs: object, targets: object, loss: str,
+                pairs: Callable[[Any, Any, str], list[tuple]] = _pairs) -> list[tuple]:
+    """Like ``pairs`` (``_pairs``; ``_zip_samples`` for targets that are a tape's inputs),
+    with samples that have several outputs unpacked into their numbers."""
     flat = []
-    for i, (output, target) in enumerate(_pairs(outputs, targets, loss)):
+    for i, (output, target) in enumerate(pairs(outputs, targets, loss)):
         if _is_sequence(target):
-            flat += _pairs(output, target, loss)
+            flat += pairs(output, target, loss)
         else:
             _check_one_output(output, target, i, loss)
             flat.append((output, target))
@@ -293,13 +295,7 @@ def _softmax_cross_entropy_of_one_hot(logits_per_sample: Sequence, one_hots: Seq
 
 
 def _mse_of_inputs(preds: Sequence, targets: Sequence) -> Value:
-    flat: list[tuple] = []
-    for i, (pred, target) in enumerate(_zip_samples(preds, targets, "mse")):
-        if isinstance(target, (list, tuple)):
-            flat += _zip_samples(pred, target, "mse")
-        else:
-            _check_one_output(pred, target, i, "mse")
-            flat.append((pred, target))
+    flat = _flat_pairs(preds, targets, "mse", _zip_samples)  # targets stay the tape's input Values
     return _mean([_squared_error(pred, target) for pred, target in flat])
 
 
