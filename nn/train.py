@@ -160,8 +160,7 @@ def fit(model: Module, X: Sequence[Sequence[float]], y: Sequence, *,
                     total, outputs = forward(batch)
                     batch_labels = [labels[i] for i in batch]
                     if classes:  # before the step: a model that cannot classify fails unchanged
-                        correct += sum(rule.label(output) == label
-                                       for output, label in zip(outputs, batch_labels))
+                        correct += _count_right(outputs, batch_labels, rule)
                     if parameters is None:  # once: walking the model on every step cost a fifth of a digits step
                         parameters = model.parameters()
                     for parameter in parameters:  # model.zero_grad()
@@ -360,8 +359,12 @@ def made_of_nn_modules(model: object) -> bool:
 # ---------------------------------------------------------------- helpers
 
 
+def _count_right(outputs: Sequence, labels: Sequence, rule: ClassRule) -> int:
+    return sum(rule.label(output) == label for output, label in zip(outputs, labels))
+
+
 def _fraction_right(outputs: Sequence, labels: Sequence, rule: ClassRule) -> float:
-    return sum(rule.label(output) == label for output, label in zip(outputs, labels)) / len(labels)
+    return _count_right(outputs, labels, rule) / len(labels)
 
 
 def _make_optimizer(optimizer: str | Optimizer, model: Module, lr: float | None) -> Optimizer:
