@@ -388,7 +388,6 @@ def _backward_guesses(reference: dict[str, Value], node: Value, names: dict[Valu
                  f"Backward starts at the output: set {root_name}.grad = 1.0 (dL/dL = 1).",
                  [0.0])]
     uses = _uses(reference, node)
-    right = sum(local_grad * user.grad for user, _, local_grad in uses)
     guesses: list[Guess] = [("sign_error", "Same size, opposite sign: a sign error?", [-node.grad])]
     if len(uses) > 1:
         for user, _, local_grad in uses:
@@ -405,7 +404,7 @@ def _backward_guesses(reference: dict[str, Value], node: Value, names: dict[Valu
                 f"it by the gradient flowing in, {names[user]}.grad (the chain rule).",
                 [sum(g for _, _, g in uses) if len(uses) > 1 else local_grad]))
     for use in uses:
-        guesses += [(code, hint, [right + (wrong_local - use[2]) * use[0].grad])
+        guesses += [(code, hint, [node.grad + (wrong_local - use[2]) * use[0].grad])  # one term swapped
                     for code, hint, wrong_local in _wrong_local_derivatives(node, use, names)]
     return guesses + _partial_upstream_guesses(reference, node, uses, names)
 
@@ -456,7 +455,6 @@ def _partial_upstream_guesses(reference: dict[str, Value], node: Value, uses: li
     """``node.grad`` computed from a user's grad that had only some of its terms yet: the
     user is used more than once, and the chain rule ran on before its ``+=`` lines were done."""
     guesses: list[Guess] = []
-    right = sum(local_grad * user.grad for user, _, local_grad in uses)
     for user, _, local_grad in uses:
         user_uses = _uses(reference, user)
         if len(user_uses) < 2:
@@ -472,7 +470,7 @@ def _partial_upstream_guesses(reference: dict[str, Value], node: Value, uses: li
                 f"{names[user]}.grad = {user.grad:.4g} once every term is added. Finish "
                 f"{names[user]}.grad (all of its += lines) before using it for {names[node]}: "
                 f"backward reaches a node only after every node that uses it.",
-                [right + local_grad * (partial - user.grad)]))
+                [node.grad + local_grad * (partial - user.grad)]))
     return guesses
 
 
